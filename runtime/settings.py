@@ -1,0 +1,152 @@
+"""Runtime settings: defaults, then a TOML settings file, then ``OUTWIRE_*`` variables, then flags.
+
+Each setting has one name used everywhere: the TOML key, the environment
+variable (``OUTWIRE_`` + upper case) and the command-line flag (dashes).
+Example ``outwire.toml``::
+
+    data_dir = "/var/lib/outwire"
+    log_level = "INFO"
+    function_timeout_s = 30
+    context_default_store = "file"
+
+    [function_global_context]
+    region = "EU"
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "OUTWIRE_"
+
+
+class SettingsError(ValueError):
+    """A setting with an invalid value; the message names the setting and its source."""
+
+
+@dataclass
+class Settings:
+    """Every runtime setting with its default; units are in the names."""
+
+    data_dir: Path = field(default_factory=lambda: Path.cwd() / ".outwire")
+    log_level: str = "INFO"
+    # Store for contacts and campaigns: mongodb://… or sqlite:///path. Empty means
+    # a SQLite file in data_dir.
+    store_url: str = ""
+
+    # Context stores: "memory" is always there; "file" persists under data_dir/context.
+    context_default_store: str = "memory"
+    context_flush_interval_s: float = 30.0
+    function_global_context: dict[str, Any] = field(default_factory=dict)
+
+    # Function node limits. A run that passes the time limit, or a node whose
+    # JavaScript heap passes the memory limit, fails with a node error. Node-RED
+    # has no default time limit; a hung loop would stall every flow here, so the
+    # default stops it after 30 s, which no reasonable per-message function reaches.
+    function_timeout_s: float = 30.0
+    function_memory_limit_mb: int = 256
+    function_external_modules: bool = False
+
+    # Node-RED gives each node 15 s to close before it logs and moves on.
+    node_close_timeout_s: float = 15.0
+
+    # HTTP server for http-in nodes and the editor; 0 disables it.
+    http_port: int = 0
+    http_host: str = "127.0.0.1"
+    http_node_root: str = "/"
+    http_max_body_bytes: int = 5 * 1024 * 1024
+
+    def resolved_store_url(self) -> str:
+        """Return the contact store URL, defaulting to SQLite in the data directory."""
+        if self.store_url:
+            return self.store_url
+        return f"sqlite:///{self.data_dir / 'outwire.db'}"
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def load_settings(
+    settings_file: str | Path | None = None,
+    *,
+    environ: dict[str, str] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Settings:
+    """Build settings from the defaults, a settings file, the environment and flags.
+
+    ``settings_file`` defaults to ``$OUTWIRE_SETTINGS`` when that is set.
+    ``overrides`` holds command-line values; ``None`` entries are skipped.
+    """
+    environ = dict(os.environ) if environ is None else environ
+    settings = Settings()
+
+    settings_file = settings_file or environ.get(ENV_PREFIX + "SETTINGS")
+    if settings_file:
+        for key, value in _read_settings_file(Path(settings_file)).items():
+            _apply(settings, key, value, f"settings file {settings_file}")
+
+    for name in _FIELDS:
+        env_name = ENV_PREFIX + name.upper()
+        if env_name in environ:
+            _apply(settings, name, environ[env_name], f"environment variable {env_name}")
+
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            _apply(settings, key, value, f"option --{key.replace('_', '-')}")
+    return settings
+
+
+def _read_settings_file(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise SettingsError(f"settings file {path} not found; check OUTWIRE_SETTINGS or --settings") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"settings file {path} is not valid TOML: {exc}") from exc
+
+
+def _apply(settings: Settings, key: str, value: Any, source: str) -> None:
+    spec = _FIELDS.get(key)
+    if spec is None:
+        known = ", ".join(sorted(_FIELDS))
+        raise SettingsError(f"{source}: unknown setting {key!r}; known settings: {known}")
+    setattr(settings, key, _convert(key, spec.type, value, source))
+
+
+def _convert(key: str, declared: Any, value: Any, source: str) -> Any:
+    kind = str(declared)
+    try:
+        if kind == "Path":
+            return Path(value).expanduser()
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+        if kind == "bool":
+            return _to_bool(value)
+        if kind.startswith("dict"):
+            parsed = json.loads(value) if isinstance(value, str) else value
+            if not isinstance(parsed, dict):
+                raise ValueError("expected a table or JSON object")
+            return parsed
+        return str(value)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"{source}: invalid value {value!r} for {key} ({exc})") from exc
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected true or false")
