@@ -1,0 +1,1 @@
+"""Node-RED's "network" palette: http in, http response, http request."""

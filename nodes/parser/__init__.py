@@ -1,0 +1,1 @@
+"""Node-RED's "parser" palette: csv, json, xml, yaml, html."""

@@ -1,0 +1,1 @@
+"""Node-RED's "sequence" palette: split, join, sort, batch."""

@@ -1,0 +1,1 @@
+"""Node-RED's "storage" palette: file write and read."""
