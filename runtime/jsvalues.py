@@ -64,9 +64,12 @@ class JSRegExp:
     flags: str = ""
 
 
-@dataclass
-class JSError:
+@dataclass(eq=False)
+class JSError(Exception):
     """A JavaScript ``Error`` object carried in a message or passed to ``node.error``.
+
+    It is an exception too, so code that fails with a JavaScript error can
+    raise it and keep its name and ``code``.
 
     ``str()`` gives what JavaScript's ``Error.prototype.toString`` gives
     (``"TypeError: nope"``), which is the text Node-RED puts in a catch node's
