@@ -38,6 +38,7 @@ _AWAIT_RE = re.compile(r"\bawait\b")
 # A body that never names msg (or could reach it indirectly) does not need
 # the message copied into JavaScript at all.
 _MSG_REFERENCE_RE = re.compile(r"\bmsg\b|\barguments\b|\beval\b|\bFunction\b")
+_NODE_REFERENCE_RE = re.compile(r"\bnode\b|\barguments\b|\beval\b|\bFunction\b")
 
 _RESOLVING, _RESOLVED, _FAILED = "resolving", "resolved", "failed"
 
@@ -90,7 +91,11 @@ class FunctionNode(Node):
 
     def _compile(self) -> None:
         try:
-            self.sandbox.compile(_wrap(self.func, is_async=self.is_async, params="msg, node"), self.uses_done)
+            self.sandbox.compile(
+                _wrap(self.func, is_async=self.is_async, params="msg, node"),
+                self.uses_done,
+                mentions_node=bool(_NODE_REFERENCE_RE.search(self.func)),
+            )
             if self.setup_source:
                 self.sandbox.check_syntax(_wrap(self.setup_source, is_async=True, params="node"), "setup")
             if self.close_source:
@@ -168,11 +173,12 @@ class FunctionNode(Node):
         tagged = TAG in text
         bridge = self.sandbox.bridge
         for event in events:
+            if type(event) is dict:
+                # A single message for port 0 (see sendResults in prelude.js).
+                self.send(bridge.from_js(event, tagged) if tagged else event)
+                continue
             kind = event[0]
-            if kind == "m":
-                msg = bridge.from_js(event[1], tagged)
-                self.send(msg)
-            elif kind == "s":
+            if kind == "s":
                 self.send(bridge.from_js(event[1], tagged) if tagged else event[1])
             elif kind == "d":
                 self._on_done(event[1], event[2], event[3], tagged)

@@ -22,10 +22,11 @@
     timer: g.__host_timer,
     clearTimer: g.__host_clear_timer,
     console: g.__host_console,
+    nodeSet: g.__host_node_set,
     vendor: g.__host_vendor,
   };
   for (const name of ['__host_flush', '__host_ctx_get', '__host_ctx_set', '__host_ctx_keys', '__host_env',
-    '__host_timer', '__host_clear_timer', '__host_console', '__host_vendor']) {
+    '__host_timer', '__host_clear_timer', '__host_console', '__host_vendor', '__host_node_set']) {
     delete g[name];
   }
 
@@ -187,11 +188,12 @@
     if (events.length >= FLUSH_EVERY) flushNow();
   }
   function takeEvents() {
+    if (nodeDirty.length) writeNodeDirty();
     if (events.length === 0) return null;
     const pending = events;
     events = [];
     const parts = pending.map((e) => (typeof e === 'function' ? e() : e));
-    return '[' + parts.join(',') + ']';
+    return flat(['[', parts.join(','), ']']);
   }
   function flushNow() {
     const text = takeEvents();
@@ -203,6 +205,10 @@
     try { return toWire(err); } catch (e) { return JSON.stringify(String(err)); }
   }
   function quoted(text) { return JSON.stringify(String(text)); }
+
+  // Strings built with + may be ropes, which quickjs-ng cannot hand to
+  // Python ("Unknown quickjs tag: -6"); Array.prototype.join builds a flat one.
+  function flat(parts) { return parts.join(''); }
 
   // -- sending --------------------------------------------------------------
   function typeName(value) {
@@ -220,11 +226,12 @@
     if (!Array.isArray(msgs)) {
       if (typeof msgs === 'object' && !(BufferClass && msgs instanceof BufferClass)) {
         msgs._msgid = msgid;
+        // A single message to port 0 is the event itself (a JSON object);
+        // every other event is an array, so Python tells them apart by type.
         if (cloneFirst) {
-          const text = toWire(msgs);
-          push('["m",' + text + ']');
+          push(toWire(msgs));
         } else {
-          push(() => '["m",' + toWire(msgs) + ']');
+          push(() => toWire(msgs));
         }
         return;
       }
@@ -318,8 +325,10 @@
   // -- context, env, RED.util ---------------------------------------------
   function encodeArg(value) {
     if (value === undefined) return 'u';
-    if (typeof value === 'string') return 's' + value;
-    return 'j' + toWire(value);
+    if (typeof value === 'number' && isFinite(value)) return value;
+    if (typeof value === 'boolean') return value;
+    if (typeof value === 'string') return flat(['s', value]);
+    return flat(['j', toWire(value)]);
   }
   function decodeResult(result) {
     if (typeof result !== 'string') return result;
@@ -331,21 +340,70 @@
     return revive(JSON.parse(result.slice(1))); // t
   }
   function storeArg(store) { return typeof store === 'string' ? store : null; }
+  // Context caches. A node's own context is private to it, so values read or
+  // written here stay cached and writes reach Python as "c" events when the
+  // run's events are taken. Flow and global values are cached too, but only
+  // while Python's context version (bumped by every write anywhere) is the one
+  // this run started with. Keys with a store, a path or $parent bypass caches.
+  const caches = { node: new Map(), flow: new Map(), global: new Map() };
+  let nodeDirty = [];
+  const nodeDirtyFlags = new Map();
+  let contextVersion = -1;
+
+  function isPlainKey(key, store) {
+    return (store === undefined || store === null) && typeof key === 'string' &&
+      key.indexOf('.') === -1 && key.indexOf('[') === -1 && key.lastIndexOf('#:', 0) !== 0 &&
+      key.lastIndexOf('$parent.', 0) !== 0;
+  }
+  function syncContext(version) {
+    if (version !== contextVersion) {
+      caches.flow.clear();
+      caches.global.clear();
+      contextVersion = version;
+    }
+  }
+  function writeNodeDirty() {
+    const keys = nodeDirty;
+    nodeDirty = [];
+    nodeDirtyFlags.clear();
+    for (let i = 0; i < keys.length; i++) host.nodeSet(keys[i], encodeArg(caches.node.get(keys[i])));
+  }
+
   function scopeApi(scope) {
+    const cache = caches[scope];
     return {
       get: function (key, store, callback) {
         if (typeof store === 'function') { callback = store; store = undefined; }
-        const value = decodeResult(host.ctxGet(scope, encodeArg(key), storeArg(store)));
+        let value;
+        if (isPlainKey(key, store)) {
+          if (cache.has(key)) {
+            value = cache.get(key);
+          } else {
+            value = decodeResult(host.ctxGet(scope, flat(['s', key]), null));
+            cache.set(key, value);
+          }
+        } else {
+          if (scope === 'node') writeNodeDirty();
+          value = decodeResult(host.ctxGet(scope, encodeArg(key), storeArg(store)));
+        }
         if (typeof callback === 'function') { callback(null, value); return undefined; }
         return value;
       },
       set: function (key, value, store, callback) {
         if (typeof store === 'function') { callback = store; store = undefined; }
-        host.ctxSet(scope, encodeArg(key), encodeArg(value), storeArg(store));
+        if (scope === 'node' && isPlainKey(key, store)) {
+          cache.set(key, value);
+          if (!nodeDirtyFlags.has(key)) { nodeDirtyFlags.set(key, true); nodeDirty.push(key); }
+        } else {
+          if (scope === 'node') writeNodeDirty();
+          host.ctxSet(scope, encodeArg(key), encodeArg(value), storeArg(store));
+          if (isPlainKey(key, store)) cache.set(key, value); else cache.clear();
+        }
         if (typeof callback === 'function') callback(null);
       },
       keys: function (store, callback) {
         if (typeof store === 'function') { callback = store; store = undefined; }
+        if (scope === 'node') writeNodeDirty();
         const keys = JSON.parse(host.ctxKeys(scope, storeArg(store)));
         if (typeof callback === 'function') { callback(null, keys); return undefined; }
         return keys;
@@ -470,7 +528,8 @@
   const setTimeoutApi = function (fn, ms, ...args) { return addTimer(fn, ms, args, false); };
   setTimeoutApi[Symbol.for('nodejs.util.promisify.custom')] = (ms, value) => new Promise((resolve) => addTimer(() => resolve(value), ms, [], false));
 
-  function fireTimer(id) {
+  function fireTimer(id, version) {
+    syncContext(version);
     const timer = timers.get(id);
     if (!timer) return null;
     if (!timer.repeat) timers.delete(id);
@@ -485,7 +544,7 @@
   // -- globals user code sees -----------------------------------------------
   const consoleApi = {};
   for (const level of ['log', 'info', 'warn', 'error', 'debug', 'trace']) {
-    consoleApi[level] = function () { host.console(level, format.apply(null, arguments)); };
+    consoleApi[level] = function () { host.console(level, flat([format.apply(null, arguments)])); };
   }
   const utilApi = {
     format: format,
@@ -525,6 +584,8 @@
 
   // -- entry points called from Python ------------------------------------
   let userFunction = null;
+  let usesNode = true;
+  let sharedNode = null;
   let userLines = [];
   let autoDone = true;
   let wantDoneMsg = false;
@@ -539,11 +600,14 @@
   // Run the body for one message and return the events, or null if none.
   // text is null when the body never mentions msg: the message is then not
   // sent across at all, and Python keeps the original for errors and done.
-  function runMessage(text, tagged, msgid, callId, tracked) {
+  function runMessage(text, tagged, msgid, callId, tracked, version) {
+    syncContext(version);
     msgMarshalled = text !== null;
     inputBuffers = false;
     const msg = text === null ? { _msgid: msgid } : fromWire(text, tagged);
-    const node = makeNode(msg, callId, 'input');
+    // Building the node object costs more than a simple body; a body that
+    // never names `node` gets a shared one it cannot observe.
+    const node = usesNode ? makeNode(msg, callId, 'input') : sharedNode;
     let results;
     try {
       results = userFunction(msg, node);
@@ -603,10 +667,12 @@
       nodeInfo = JSON.parse(info);
       wantDoneMsg = wantMsgOnDone;
     },
-    compile: function (source, usesDone) {
+    compile: function (source, usesDone, mentionsNode) {
       userFunction = (0, eval)(source);
       userLines = source.split('\n');
       autoDone = !usesDone;
+      usesNode = mentionsNode;
+      sharedNode = makeNode(null, 0, 'input');
     },
     run: runMessage,
     runSetup: function (source) {

@@ -176,7 +176,9 @@ def host_value(bridge: JSBridge, value: Any) -> Any:
     if isinstance(value, bool):
         return value
     if isinstance(value, int):
-        return value if abs(value) < 2**53 else float(value)
+        # quickjs-ng converts a Python int to a 32-bit JavaScript integer,
+        # silently wrapping larger ones; a float carries up to 2**53 exactly.
+        return value if -(2**31) <= value < 2**31 else float(value)
     if isinstance(value, float):
         return value if math.isfinite(value) else "t" + bridge.to_js(value)[0]
     if isinstance(value, str):
@@ -231,6 +233,8 @@ class FunctionSandbox:
         self._take_events = self._context.eval(api + ".takeEvents")
         self._context.eval("delete globalThis.__outwire")
         self._timers: dict[int, Any] = {}
+        self._scopes: dict[str, Any] | None = None
+        self._contexts = node.runtime.contexts
 
     # -- host functions (called from JavaScript; they must never raise) ----
 
@@ -245,6 +249,7 @@ class FunctionSandbox:
             "__host_clear_timer": self._host_clear_timer,
             "__host_console": self._host_console,
             "__host_vendor": _vendor_source,
+            "__host_node_set": self._host_node_set,
         }
         for name, function in functions.items():
             self._context.add_callable(name, _never_raise(function, self.node))
@@ -253,12 +258,11 @@ class FunctionSandbox:
         self._on_events(text)
 
     def _scope(self, scope: str) -> Any:
-        context = self.node.context()
-        if scope == "flow":
-            return context.flow
-        if scope == "global":
-            return context.global_
-        return context
+        scopes = self._scopes
+        if scopes is None:
+            context = self.node.context()
+            scopes = self._scopes = {"node": context, "flow": context.flow, "global": context.global_}
+        return scopes[scope]
 
     def _host_ctx_get(self, scope: str, key: Any, store: Any) -> Any:
         value = self._scope(scope).get(host_argument(self.bridge, key), store)
@@ -266,6 +270,10 @@ class FunctionSandbox:
 
     def _host_ctx_set(self, scope: str, key: Any, value: Any, store: Any) -> None:
         self._scope(scope).set(host_argument(self.bridge, key), host_argument(self.bridge, value), store)
+
+    def _host_node_set(self, key: str, value: Any) -> None:
+        # The write-back of the node's own cached context (see prelude.js).
+        self._scope("node").set(key, host_argument(self.bridge, value))
 
     def _host_ctx_keys(self, scope: str, store: Any) -> str:
         return orjson.dumps(self._scope(scope).keys(store)).decode("utf-8")
@@ -290,10 +298,10 @@ class FunctionSandbox:
     def configure(self, info: dict[str, Any], want_done_msg: bool) -> None:
         self._configure(orjson.dumps(info).decode("utf-8"), want_done_msg)
 
-    def compile(self, source: str, uses_done: bool, *, kind: str = "body") -> None:
+    def compile(self, source: str, uses_done: bool, *, mentions_node: bool = True, kind: str = "body") -> None:
         """Compile the wrapped user function; raise :class:`ScriptError` on a syntax error."""
         try:
-            self._compile(source, uses_done)
+            self._compile(source, uses_done, mentions_node)
         except quickjs.JSException as exc:
             raise ScriptError(_syntax_error(exc, kind)) from None
 
@@ -306,7 +314,7 @@ class FunctionSandbox:
 
     def run(self, text: str | None, tagged: bool, msg_id: Any, call_id: int, tracked: bool) -> None:
         """Run the user function for one message; events go to ``on_events``."""
-        self._enter(self._run, text, tagged, msg_id, call_id, tracked)
+        self._enter(self._run, text, tagged, msg_id, call_id, tracked, self._contexts.version)
 
     def run_setup(self, source: str) -> None:
         self._enter(self._run_setup, source)
@@ -322,7 +330,7 @@ class FunctionSandbox:
             self._timers[timer_id] = self.node.runtime.call_later(delay_s, self._timer_fired, timer_id, delay_s, repeat)
         else:
             self._timers.pop(timer_id, None)
-        self._enter(self._fire_timer, timer_id)
+        self._enter(self._fire_timer, timer_id, self._contexts.version)
 
     @property
     def has_timers(self) -> bool:
