@@ -18,8 +18,8 @@ version="v1.24.2"
 cache_dir="${OUTWIRE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/outwire}/ferretdb-$version"
 binary="$cache_dir/ferretdb"
 
-# FerretDB reports usage telemetry unless told not to; this machine must not
-# contact outside hosts, so every run of the binary here disables it.
+# FerretDB sends usage telemetry by default. Every run of the binary here
+# turns it off, because this machine must not contact outside hosts.
 export DO_NOT_TRACK=1
 
 if [[ -x "$binary" ]] && "$binary" --version 2>/dev/null | grep -q "version: $version"; then
@@ -27,7 +27,7 @@ if [[ -x "$binary" ]] && "$binary" --version 2>/dev/null | grep -q "version: $ve
     exit 0
 fi
 
-command -v go >/dev/null || { echo "install-ferretdb: go not found on PATH; install Go 1.21 or newer" >&2; exit 1; }
+command -v go >/dev/null || { echo "install-ferretdb: go not found on PATH; install Go 1.24 or newer (FerretDB's go.mod requires it)" >&2; exit 1; }
 
 echo "install-ferretdb: building FerretDB $version into $cache_dir" >&2
 module_dir=$(go mod download -json "github.com/FerretDB/FerretDB@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
