@@ -15,6 +15,12 @@ Steps, in order:
 Memory stays constant in the file's size: one batch in flight, one being
 read, and at most ``MAX_REJECTIONS_KEPT`` rejections kept for the report (all
 of them go to ``on_rejected``).
+
+NOTE: duplicates of one file that land in different batches are merged by the
+store, one conditional update each. On FerretDB 1.24 (SQLite backend) every
+update scans the whole collection, so such files import far slower there than
+on MongoDB. Grouping a file's rows by identifier on disk before writing would
+avoid those updates.
 """
 
 from __future__ import annotations

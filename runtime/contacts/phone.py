@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from functools import cache
 
 import phonenumbers
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata, PhoneNumberFormat
@@ -64,6 +65,9 @@ def normalise_phone(raw: str, default_region: str | None) -> str:
         raise InvalidPhoneError("phone number is empty")
 
     text = _undo_spreadsheet_damage(text)
+    guess = _e164_guess(text, default_region)
+    if guess is not None and _fast_path_accepts(guess):
+        return guess
     for candidate, region in _candidates(text, default_region):
         try:
             number = phonenumbers.parse(candidate, region)
@@ -102,6 +106,48 @@ def _candidates(text: str, default_region: str | None) -> list[tuple[str, str | 
     if len(digits) >= 11 and not digits.startswith("0"):
         return international + national
     return national + international
+
+
+def _e164_guess(text: str, default_region: str | None) -> str | None:
+    """Return the E.164 form ``text`` most likely has, for the fast path to confirm, or None.
+
+    Covers the common shapes: "00" and lost "+" international numbers, and
+    national numbers with the default region's trunk prefix ("07912 345678").
+    The first reading in :func:`_candidates` decides which shape wins.
+    """
+    digits = _SEPARATORS_RE.sub("", text)
+    if not digits.isdigit():
+        return None
+    if digits.startswith("00"):
+        return "+" + digits[2:]
+    if len(digits) >= 11 and not digits.startswith("0"):
+        return "+" + digits
+    if default_region is None:
+        return None
+    prefix = _trunk_prefixes().get(default_region)
+    if prefix is None or not digits.startswith(prefix[1]):
+        return None
+    return f"+{prefix[0]}{digits[len(prefix[1]):]}"
+
+
+@cache
+def _trunk_prefixes() -> dict[str, tuple[int, str]]:
+    """Map each region to its calling code and trunk prefix, where stripping the prefix is all parsing does."""
+    prefixes: dict[str, tuple[int, str]] = {}
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        metadata = PhoneMetadata.metadata_for_region(region)
+        if metadata is None or not metadata.national_prefix:
+            continue
+        # Regions whose parsing rule is more than a choice of literal prefixes
+        # (a carrier code, a prefix that is kept) go through phonenumbers.parse.
+        rule = metadata.national_prefix_for_parsing or metadata.national_prefix
+        alternatives = rule.split("|")
+        if metadata.national_prefix not in alternatives or not all(item.isdigit() for item in alternatives):
+            continue
+        if metadata.national_prefix_transform_rule is not None:
+            continue
+        prefixes[region] = (metadata.country_code, metadata.national_prefix)
+    return prefixes
 
 
 def _undo_spreadsheet_damage(text: str) -> str:

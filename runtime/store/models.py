@@ -83,6 +83,18 @@ def check_field_value(name: str, value: Any) -> Any:
     )
 
 
+_SCALAR_TYPES = frozenset({str, bool, int, float, type(None)})
+
+
+def check_row_values(rows: list[ContactRow]) -> None:
+    """Raise StoreValueError unless every field value of ``rows`` is a scalar (see check_field_value)."""
+    scalar_types = _SCALAR_TYPES
+    for row in rows:
+        for name, value in row.fields.items():
+            if type(value) not in scalar_types:
+                check_field_value(name, value)
+
+
 def check_string(value: Any, what: str) -> str:
     """Return ``value`` if it is a string, else raise StoreValueError.
 
@@ -257,7 +269,7 @@ class Upload:
 
 @dataclass
 class MergeCounts:
-    """What one batch of rows did to the stored contacts."""
+    """Counts of contacts inserted and rows merged or unchanged by one batch."""
 
     inserted: int = 0
     merged: int = 0

@@ -54,6 +54,7 @@ from runtime.store.models import (
     Upload,
     UploadDeletion,
     check_field_value,
+    check_row_values,
     check_string,
     utc_now,
 )
@@ -198,8 +199,7 @@ class MongoContactStore(ContactStore):
     async def merge_contacts(self, campaign: Campaign, upload_id: str, rows: list[ContactRow]) -> MergeCounts:
         for row in rows:
             check_string(row.identifier, "identifier")
-            for name, value in row.fields.items():
-                check_field_value(name, value)
+        check_row_values(rows)
         if not rows:
             return MergeCounts()
 

@@ -44,6 +44,7 @@ from runtime.store.models import (
     Upload,
     UploadDeletion,
     check_field_value,
+    check_row_values,
     check_string,
     utc_now,
 )
@@ -252,9 +253,7 @@ class SQLiteContactStore(ContactStore):
     # Contacts
 
     async def merge_contacts(self, campaign: Campaign, upload_id: str, rows: list[ContactRow]) -> MergeCounts:
-        for row in rows:
-            for name, value in row.fields.items():
-                check_field_value(name, value)
+        check_row_values(rows)
         return await self._run(self._transaction, lambda db: self._merge(db, campaign.name, upload_id, rows))
 
     def _merge(self, db: sqlite3.Connection, campaign: str, upload_id: str, rows: list[ContactRow]) -> MergeCounts:

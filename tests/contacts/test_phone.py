@@ -70,3 +70,22 @@ def test_normalise_phone_matches_phonenumbers_on_e164() -> None:
         except InvalidPhoneError:
             normalised = None
         assert normalised == expected, number
+
+
+@pytest.mark.parametrize("region", ["GB", "FR", "DE", "US", "BR", "IN", "ES", "NG"])
+def test_normalise_phone_matches_phonenumbers_on_national(region: str) -> None:
+    # The trunk-prefix guess must give what phonenumbers.parse gives.
+    rng = random.Random(region)
+    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    national = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
+    for _ in range(300):
+        mutated = national[:-3] + "".join(rng.choice("0123456789") for _ in range(3))
+        parsed = phonenumbers.parse(mutated, region)
+        expected = None
+        if phonenumbers.is_valid_number(parsed):
+            expected = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        try:
+            normalised: str | None = normalise_phone(mutated, region)
+        except InvalidPhoneError:
+            normalised = None
+        assert normalised == expected, mutated
