@@ -24,7 +24,7 @@ from runtime.log import configure_logging, runtime_log
 from runtime.settings import Settings, SettingsError, load_settings
 
 # Modules that add a command group; each has add_parser(subparsers).
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["runtime.contacts.cli"]
 
 EXIT_OK = 0
 EXIT_FAILED = 1
