@@ -34,13 +34,16 @@ from runtime.context.filesystem import FileStore
 from runtime.context.memory import MemoryStore
 from runtime.envsubst import substitute_env
 from runtime.flow import Flow, GlobalScope
-from runtime.graph import SUBFLOW_TYPE_RE, FlowSet
+from runtime.graph import SUBFLOW_TYPE_RE, Container, FlowSet
 from runtime.jsinspect import log_text
 from runtime.message import Message, generate_id
 from runtime.node import Node
 from runtime.registry import NodeRegistry, default_registry
 from runtime.router import Router
 from runtime.settings import Settings
+
+# The id of the flow that holds config nodes without a tab.
+GLOBAL_FLOW_ID = "global"
 
 LogListener = Callable[[dict[str, Any]], None]
 StatusListener = Callable[[Node, dict[str, Any]], None]
@@ -132,6 +135,7 @@ class Runtime:
             self.contexts.global_scope.set(key, value)
 
         started_at = time.perf_counter()
+        self._build_global_config_nodes()
         for tab in self.flow_set.tabs.values():
             if tab.disabled:
                 _log.runtime_log.info("flow %s (%s) is disabled; not starting it", tab.id, tab.label)
@@ -157,6 +161,18 @@ class Runtime:
             len(self.nodes),
             (time.perf_counter() - started_at) * 1000,
         )
+
+    def _build_global_config_nodes(self) -> None:
+        """Build the config nodes that belong to no tab (a tls-config, say) before any flow.
+
+        Node-RED keeps them in its global flow; here they get a flow of their own
+        with no flow nodes, so errors they report go to the log.
+        """
+        if not self.flow_set.configs:
+            return
+        container = Container(GLOBAL_FLOW_ID, {"id": GLOBAL_FLOW_ID, "type": "tab", "label": ""})
+        container.configs = self.flow_set.configs
+        Flow(self, container, self.global_scope).build()
 
     def create_node(self, flow: Flow, config: dict[str, Any]) -> Node | None:
         """Build one node: substitute ``${VAR}`` properties, then call its handler class.
