@@ -31,7 +31,7 @@ from typing import Any
 from aiohttp import web
 
 from nodes.network.httpquery import parse_query
-from nodes.network.httprequest import headers_hash
+from nodes.network.httpheaders import REQUEST_NODE_HEADER, headers_hash
 from runtime import jsjson
 from runtime.httpserver import Route, http_server
 from runtime.jsvalues import UNDEFINED, JSError, to_js_number, to_js_string
@@ -41,9 +41,6 @@ from runtime.registry import register
 
 _BODY_METHODS = frozenset({"post", "put", "patch", "delete"})
 _BINARY_APPLICATION_TYPES = frozenset({"octet-stream", "cbor", "x-protobuf"})
-
-# Header that the http request node adds to msg.headers, with a hash of the other headers.
-REQUEST_NODE_HEADER = "x-node-red-request-node"
 
 
 class HttpResponse:

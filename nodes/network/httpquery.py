@@ -95,7 +95,7 @@ def stringify_query(value: Any) -> str:
     """Write a query string as Node.js ``querystring.stringify`` does."""
     if not isinstance(value, dict):
         return ""
-    pairs = []
+    pairs: list[str] = []
     for key, item in value.items():
         name = _escape(key)
         if isinstance(item, list):

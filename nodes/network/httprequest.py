@@ -33,6 +33,16 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
+from nodes.network.httpheaders import (
+    REQUEST_NODE_HEADER,
+    encode_uri_component,
+    extract_cookies,
+    find_header,
+    headers_hash,
+    pop_header,
+    response_headers,
+    update_header,
+)
 from nodes.network.httpquery import stringify_query
 from runtime import jsjson
 from runtime.jsvalues import UNDEFINED, JSError, to_js_number, to_js_string
@@ -140,17 +150,17 @@ class HttpRequestNode(Node):
         headers: dict[str, Any] = {}
         received = msg.get("headers")
         if isinstance(received, dict):
-            if "x-node-red-request-node" in received:
-                expected = received.pop("x-node-red-request-node")
+            if REQUEST_NODE_HEADER in received:
+                expected = received.pop(REQUEST_NODE_HEADER)
                 if headers_hash(received) == expected:
                     del msg["headers"]
                     received = None
             for name, value in (received or {}).items():
-                _update_header(headers, name, value)
+                update_header(headers, name, value)
         for rule in self.header_rules:
             name = self._rule_part(rule, "key", msg)
             if name:
-                _update_header(headers, to_js_string(name), self._rule_part(rule, "value", msg))
+                update_header(headers, to_js_string(name), self._rule_part(rule, "value", msg))
         return {name: to_js_string(value) for name, value in headers.items()}
 
     @staticmethod
@@ -171,7 +181,7 @@ class HttpRequestNode(Node):
 
     def _add_cookies_and_auth(self, msg: Message, url: str, headers: dict[str, str]) -> None:
         cookie_pairs = []
-        existing = _pop_header(headers, "cookie")
+        existing = pop_header(headers, "cookie")
         if existing:
             cookie_pairs.append(existing)
         cookies = msg.get("cookies")
@@ -182,7 +192,7 @@ class HttpRequestNode(Node):
                 value = spec.get("value") if isinstance(spec, dict) else spec
                 encode = not (isinstance(spec, dict) and spec.get("encode") is False)
                 text = to_js_string(value)
-                cookie_pairs.append(f"{name}={_encode_uri_component(text) if encode else text}")
+                cookie_pairs.append(f"{name}={encode_uri_component(text) if encode else text}")
         if cookie_pairs:
             headers["Cookie"] = "; ".join(cookie_pairs)
 
@@ -215,8 +225,8 @@ class HttpRequestNode(Node):
             return url, _encode_payload(payload, headers, force_json=True)
         if method in ("GET", "HEAD"):
             return url, None
-        if _header(headers, "content-type") == "multipart/form-data" and isinstance(payload, dict):
-            _pop_header(headers, "content-type")
+        if find_header(headers, "content-type") == "multipart/form-data" and isinstance(payload, dict):
+            pop_header(headers, "content-type")
             return url, _form_data(payload)
         return url, _encode_payload(payload, headers)
 
@@ -249,7 +259,7 @@ class HttpRequestNode(Node):
     ) -> tuple[aiohttp.ClientResponse, bytes, tuple[aiohttp.ClientResponse, ...]]:
         if self._connector is None or self._connector.closed:
             self._connector = aiohttp.TCPConnector(force_close=not self.keep_alive)
-        middlewares = ()
+        middlewares: tuple[aiohttp.DigestAuthMiddleware, ...] = ()
         if self.auth_type == "digest" and self.credentials:
             middlewares = (aiohttp.DigestAuthMiddleware(self.credentials.get("user") or "", self.credentials.get("password") or ""),)
         # A fresh cookie jar per request, as Node-RED's got call has: cookies set by
@@ -303,7 +313,7 @@ class HttpRequestNode(Node):
         msg["retry"] = 0
         if "set-cookie" in headers:
             msg["responseCookies"] = extract_cookies(headers["set-cookie"])
-        headers["x-node-red-request-node"] = headers_hash(headers)
+        headers[REQUEST_NODE_HEADER] = headers_hash(headers)
 
         if self.ret == "bin":
             msg["payload"] = bytearray(payload)
@@ -384,134 +394,12 @@ def _certificate_code(reason: str) -> str:
     return "UNABLE_TO_VERIFY_LEAF_SIGNATURE"
 
 
-def response_headers(response: aiohttp.ClientResponse) -> dict[str, Any]:
-    """Return response headers as Node.js gives them: lower-case names, set-cookie as a list."""
-    headers: dict[str, Any] = {}
-    for name, value in response.headers.items():
-        key = name.lower()
-        if key == "set-cookie":
-            headers.setdefault(key, []).append(value)
-        elif key in headers:
-            headers[key] = f"{headers[key]}, {value}"
-        else:
-            headers[key] = value
-    return headers
-
-
 def _redirect_info(hop: aiohttp.ClientResponse) -> dict[str, Any]:
     info: dict[str, Any] = {"location": hop.headers.get("Location")}
     cookies = hop.headers.getall("Set-Cookie", [])
     if cookies:
         info["cookies"] = extract_cookies(list(cookies))
     return info
-
-
-def extract_cookies(set_cookie: list[str]) -> dict[str, dict[str, Any]]:
-    """Parse Set-Cookie values as Node-RED does: ``{name: {value, Path, ...attributes}}``."""
-    cookies: dict[str, dict[str, Any]] = {}
-    for line in set_cookie:
-        if not isinstance(line, str) or "=" not in line:
-            continue
-        name = line[: line.index("=")].strip()
-        if not name:
-            continue
-        attributes: dict[str, Any] = {}
-        for index, piece in enumerate(line.split(";")):
-            key, sep, value = piece.partition("=")
-            key = key.strip()
-            if not sep or not key or key in attributes:
-                continue
-            value = value.strip()
-            if value.startswith('"') and value.endswith('"'):
-                value = value[1:-1]
-            attributes["value" if index == 0 else key] = _decode_uri_component(value)
-        cookies[name] = attributes
-    return cookies
-
-
-def headers_hash(value: Any) -> str:
-    """Hash a header object as the ``hash-sum`` package does (8 hex digits).
-
-    Node-RED adds this hash to received headers so an http response node can
-    tell unchanged request headers apart from headers a flow set.
-    """
-    return format(_fold_value(0, value, "", []), "x").rjust(8, "0")
-
-
-def _fold(hash_value: int, text: str) -> int:
-    if not text:
-        return hash_value
-    for unit in _utf16_units(text):
-        hash_value = _int32(_int32(_int32(hash_value) << 5) - hash_value + unit)
-    return hash_value * -2 if hash_value < 0 else hash_value
-
-
-def _utf16_units(text: str) -> list[int]:
-    data = text.encode("utf-16-le")
-    return [int.from_bytes(data[i : i + 2], "little") for i in range(0, len(data), 2)]
-
-
-def _int32(value: int) -> int:
-    value &= 0xFFFFFFFF
-    return value - 0x100000000 if value & 0x80000000 else value
-
-
-def _fold_value(hash_value: int, value: Any, key: str, seen: list[Any]) -> int:
-    kind, tag = _js_kind(value)
-    hash_value = _fold(_fold(_fold(hash_value, key), tag), kind)
-    if value is None:
-        return _fold(hash_value, "null")
-    if value is UNDEFINED:
-        return _fold(hash_value, "undefined")
-    if isinstance(value, (dict, list)):
-        if any(value is item for item in seen):
-            return _fold(hash_value, "[Circular]" + key)
-        seen.append(value)
-        keys = sorted(value) if isinstance(value, dict) else sorted(str(i) for i in range(len(value)))
-        for child in keys:
-            item = value[child] if isinstance(value, dict) else value[int(child)]
-            hash_value = _fold_value(hash_value, item, child, seen)
-        return _fold(hash_value, to_js_string(value))
-    return _fold(hash_value, to_js_string(value))
-
-
-def _js_kind(value: Any) -> tuple[str, str]:
-    """Return JavaScript's ``typeof`` and ``Object.prototype.toString`` tag for a value."""
-    if value is None:
-        return "object", "[object Null]"
-    if value is UNDEFINED:
-        return "undefined", "[object Undefined]"
-    if isinstance(value, bool):
-        return "boolean", "[object Boolean]"
-    if isinstance(value, (int, float)):
-        return "number", "[object Number]"
-    if isinstance(value, str):
-        return "string", "[object String]"
-    if isinstance(value, list):
-        return "object", "[object Array]"
-    return "object", "[object Object]"
-
-
-def _update_header(headers: dict[str, Any], name: str, value: Any) -> None:
-    """Set a header, replacing any with the same name in another case; an empty value removes it."""
-    for existing in [key for key in headers if key.lower() == name.lower()]:
-        del headers[existing]
-    if value not in (None, "", UNDEFINED, 0, False):
-        headers[name] = value
-
-
-def _header(headers: dict[str, str], name: str) -> str | None:
-    for key, value in headers.items():
-        if key.lower() == name:
-            return value
-    return None
-
-
-def _pop_header(headers: dict[str, str], name: str) -> str | None:
-    for key in list(headers):
-        if key.lower() == name:
-            return headers.pop(key)
-    return None
 
 
 def _encode_payload(payload: Any, headers: dict[str, str], *, force_json: bool = False) -> bytes:
@@ -521,9 +409,9 @@ def _encode_payload(payload: Any, headers: dict[str, str], *, force_json: bool =
         return payload.encode("utf-8")
     if isinstance(payload, (int, float)) and not isinstance(payload, bool):
         return to_js_string(payload).encode("utf-8")
-    if not force_json and _header(headers, "content-type") == "application/x-www-form-urlencoded":
+    if not force_json and find_header(headers, "content-type") == "application/x-www-form-urlencoded":
         return stringify_query(payload).encode("utf-8")
-    if not force_json and _header(headers, "content-type") is None:
+    if not force_json and find_header(headers, "content-type") is None:
         headers["Content-Type"] = "application/json"
     return str(jsjson.stringify(payload)).encode("utf-8")
 
@@ -566,19 +454,4 @@ def _escape_stray_percent(url: str) -> str:
     return base + "?" + _PERCENT_RE.sub(fix, query)
 
 
-def _encode_uri_component(text: str) -> str:
-    from urllib.parse import quote
-
-    return quote(text, safe="-_.!~*'()")
-
-
-def _decode_uri_component(text: str) -> str:
-    from urllib.parse import unquote
-
-    try:
-        return unquote(text, errors="strict")
-    except UnicodeDecodeError:
-        return text
-
-
-__all__ = ["HttpRequestNode", "extract_cookies", "headers_hash", "request_error", "response_headers"]
+__all__ = ["HttpRequestNode", "request_error"]

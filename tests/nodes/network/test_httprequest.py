@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from nodes.network.httprequest import extract_cookies, headers_hash
+from nodes.network.httpheaders import extract_cookies, headers_hash
 from tests.support.flows import FlowHarness, node, sink, tab
 
 
@@ -36,6 +36,14 @@ async def redirect(request: web.Request) -> web.Response:
     return response
 
 
+async def digest(request: web.Request) -> web.Response:
+    authorization = request.headers.get("Authorization", "")
+    if not authorization.startswith("Digest "):
+        challenge = 'Digest realm="test", nonce="abc123", qop="auth", algorithm=MD5'
+        return web.Response(status=401, headers={"WWW-Authenticate": challenge})
+    return web.Response(text=authorization)
+
+
 def build_app() -> web.Application:
     app = web.Application()
     app.router.add_route("*", "/echo", echo)
@@ -44,6 +52,7 @@ def build_app() -> web.Application:
     app.router.add_get("/empty", empty)
     app.router.add_get("/slow", slow)
     app.router.add_get("/redirect", redirect)
+    app.router.add_get("/digest", digest)
     return app
 
 
@@ -191,6 +200,15 @@ async def test_authorization_header(tmp_path: Path, server: str, auth_type: str,
     harness = await call(tmp_path, request, {})
 
     assert harness.payloads("out")[0]["headers"]["Authorization"] == expected
+
+
+async def test_digest_auth_answers_challenge(tmp_path: Path, server: str) -> None:
+    request = request_node(server + "/digest", authType="digest", credentials={"user": "u", "password": "p"})
+    harness = await call(tmp_path, request, {})
+
+    msg = harness.received("out")[0]
+    assert msg["statusCode"] == 200
+    assert msg["payload"].startswith('Digest username="u", realm="test", nonce="abc123"')
 
 
 async def test_redirect_is_followed_and_listed(tmp_path: Path, server: str) -> None:
