@@ -20,7 +20,7 @@ import logging
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from runtime import log as _log
-from runtime.jsvalues import JSError, to_js_string
+from runtime.jsvalues import UNDEFINED, JSError, to_js_string
 from runtime.message import Message, clone_message, generate_id
 
 if TYPE_CHECKING:
@@ -214,6 +214,17 @@ class Node:
         elif not isinstance(status, dict):
             status = {}
         self.flow.handle_status(self, status)
+
+    @property
+    def source_name(self) -> Any:
+        """Return the name that status and complete messages carry in ``source.name``.
+
+        Node-RED sets ``node.name`` only when the name is not empty, so an
+        unnamed node reports undefined. Node types that copy the configured
+        name themselves (delay, function, template, debug) report ``""``
+        and override this.
+        """
+        return self.name or UNDEFINED
 
     def context(self) -> NodeContext:
         """Return this node's context (with ``.flow`` and ``.global_`` scopes)."""
