@@ -92,6 +92,11 @@ class DelayNode(Node):
             "timed": self._input_topic,
         }[self.mode]
 
+    @property
+    def source_name(self) -> Any:
+        # Node-RED's delay node copies its configured name, so an empty name reports "".
+        return self.config.get("name", UNDEFINED)
+
     async def start(self) -> None:
         if self.mode in ("queue", "timed"):
             # The per-topic interval runs from deploy, as in Node-RED, which fixes its phase.

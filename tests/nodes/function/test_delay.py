@@ -50,6 +50,16 @@ async def test_delay_holds_message_for_minutes(tmp_path: Path) -> None:
     assert held_counts[:2] == [1, 0]
 
 
+async def test_status_source_keeps_empty_name(tmp_path: Path) -> None:
+    status_node = node("st", "status", [["statuses"]], scope=["d1"])
+    flow = [tab(), delay_node(timeout="2", name=""), sink("out"), status_node, sink("statuses")]
+    async with FlowHarness(tmp_path, flow) as harness:
+        harness.inject("d1", {"payload": 1})
+        await asyncio.sleep(0.1)
+
+        assert harness.received("statuses")[0]["status"]["source"] == {"id": "d1", "type": "delay", "name": ""}
+
+
 async def test_delay_flush_count_releases_oldest_first(tmp_path: Path) -> None:
     flow = [tab(), delay_node(timeout="10"), sink("out")]
     async with FlowHarness(tmp_path, flow) as harness:
