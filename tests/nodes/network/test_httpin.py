@@ -259,3 +259,17 @@ def test_express_path_patterns() -> None:
     assert pattern.match("/A/1/") is not None
     assert pattern.match("/a/1/2").groups() == ("1", "2")  # type: ignore[union-attr]
     assert pattern.match("/a") is None
+
+
+async def test_fan_out_shares_request_and_response(tmp_path: Path) -> None:
+    flow = [tab(), http_in("/both", wires=[["copy", "out1"]]), sink("copy"), http_response()]
+    async with harness_for(tmp_path, flow) as harness:
+        async with aiohttp.ClientSession() as client:
+            async with client.get(base_url(harness) + "/both?q=1") as response:
+                assert response.status == 200
+
+        copy = harness.received("copy")[0]
+
+    assert copy["payload"] == {"q": "1"}
+    # The response node got a clone; it completed the same response object.
+    assert copy["res"].done
