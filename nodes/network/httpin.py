@@ -16,6 +16,11 @@ Node-RED answers it: the node warns with the parse error and the client gets
 500 Internal Server Error. A body over ``http_max_body_bytes`` gets 413 and
 the node warns ``PayloadTooLargeError: request entity too large``.
 
+NOTE: Node-RED 4.1.8 answers an oversized JSON or form body with 500 (its
+route error handler replaces body-parser's 413) and reads text and binary
+bodies without any limit. Here every body type has the limit, and the
+client gets the 413 status that names the problem.
+
 ``http response`` completes ``msg.res`` with ``msg.payload`` (objects as
 JSON, Buffers as bytes, other values as text), the status code (node
 setting, else ``msg.statusCode``, else 200), headers (node settings win over

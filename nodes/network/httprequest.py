@@ -83,6 +83,9 @@ class HttpRequestNode(Node):
         self.keep_alive = bool(config.get("persist"))
         self.timeout_ms = self.runtime.settings.http_request_timeout_s * 1000
         self.tls_id = config.get("tls") or ""
+        # NOTE: the "proxy" config node and the http_proxy environment variables are not
+        # supported yet, so requests always go direct. Credentials come from the node's
+        # "credentials" object in the flow file (Node-RED keeps them in flows_cred.json).
         self._connector: aiohttp.TCPConnector | None = None
         self._in_flight = 0
 
