@@ -147,10 +147,14 @@ class HttpInNode(Node):
         limit = self.server.max_body_bytes
         if request.content_length is not None and request.content_length > limit:
             raise _too_large()
-        data = await request.content.read(limit + 1)
-        if len(data) > limit:
-            raise _too_large()
-        return data
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.content.iter_chunked(64 * 1024):
+            size += len(chunk)
+            if size > limit:
+                raise _too_large()
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     async def _read_multipart(self, request: web.Request) -> tuple[Any, list[dict[str, Any]]]:
         fields: dict[str, Any] = {}

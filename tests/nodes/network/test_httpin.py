@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +109,15 @@ async def test_post_body_types(tmp_path: Path, content_type: str, data: bytes, e
                 body = await response.json()
 
     assert body["payload"] == expected
+
+
+async def test_large_text_body_arrives_whole(tmp_path: Path) -> None:
+    text = "x" * 2_000_000
+    flow = [tab(), http_in("/big", "post", wires=[["out1"]]), http_response()]
+    async with harness_for(tmp_path, flow) as harness:
+        async with aiohttp.ClientSession() as client:
+            async with client.post(base_url(harness) + "/big", data=io.BytesIO(text.encode()), headers={"Content-Type": "text/plain"}) as response:
+                assert len(await response.text()) == len(text)
 
 
 async def test_skip_body_parsing_keeps_buffer(tmp_path: Path) -> None:
