@@ -1,8 +1,7 @@
-"""Measure how exactly the delay node holds its rate limit (the delay-rate benchmark flow).
+"""Measure how exactly the delay node keeps to its rate limit (the delay-rate benchmark flow).
 
-The benchmark flow (``bench/flows/delay-rate.json`` in the shared benchmark
-set) is inject -> function "generate N" -> delay (rate 1000/s) -> function
-"count" -> file. This script runs its delay node as configured in that file,
+The delay-rate benchmark flow is inject -> function "generate N" -> delay
+(rate 1000/s) -> function "count" -> file. This script runs its delay node as configured in that file,
 but feeds it from Python and counts deliveries in a Python sink node, so it
 measures the rate limiter alone (no function node needed). Like the flow's
 generator, it queues every message at the start, in batches of

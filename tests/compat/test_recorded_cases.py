@@ -1,11 +1,11 @@
-"""Cases beyond the shared corpus, recorded from Node-RED 4.1.8 with the corpus recorder.
+"""Timing-node cases beyond the conformance corpus, recorded from Node-RED 4.1.8.
 
-Each file in ``cases/`` was run through a real Node-RED 4.1.8 (the corpus's
-``recorder/record.js``), which wrote its ``expect*`` fields; Outwire must
-reproduce them under the corpus's matching rules. They cover delay, trigger
-and filter (rbe) behaviour the shared corpus leaves out: flush and reset in
+Each file in ``cases/`` was run through a real Node-RED 4.1.8 by the corpus
+recorder, which wrote its ``expect*`` fields. Outwire must reproduce them
+under the corpus's matching rules. The cases cover delay, trigger and filter
+(rbe) behaviour that the corpus leaves out. Examples are flush and reset in
 the rate limiter, per-topic queues with two outputs, status and complete
-events, extend with the latest payload, zero and negative trigger
+events, trigger extend with the latest payload, zero and negative trigger
 durations, and every deadband and narrowband variant.
 """
 
