@@ -1,0 +1,33 @@
+"""Timing-node cases beyond the conformance corpus, recorded from Node-RED 4.1.8.
+
+Each file in ``cases/`` was run through a real Node-RED 4.1.8 by the corpus
+recorder, which wrote its ``expect*`` fields. Outwire must reproduce them
+under the corpus's matching rules. The cases cover delay, trigger and filter
+(rbe) behaviour that the corpus leaves out. Examples are flush and reset in
+the rate limiter, per-topic queues with two outputs, status and complete
+events, trigger extend with the latest payload, zero and negative trigger
+durations, and every deadband and narrowband variant.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conformance.run import corpus_dir, judge, load_comparator, run_case
+
+CASES = sorted((Path(__file__).parent / "cases").rglob("*.json"))
+
+
+@pytest.mark.parametrize("path", CASES, ids=[f"{p.parent.name}/{p.stem}" for p in CASES])
+async def test_recorded_case(path: Path) -> None:
+    corpus = corpus_dir()
+    if corpus is None:
+        pytest.skip("the conformance corpus (for its matching rules) is not beside this checkout")
+    case = json.loads(path.read_text(encoding="utf-8"))
+
+    capture = await run_case(case)
+
+    assert judge(case, capture, load_comparator(corpus)) == []
