@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -96,7 +95,7 @@ def run_outwire(flow: Path, n: int, timeout_s: float) -> dict[str, Any]:
         time_file = Path(work) / "time.txt"
         env = {**os.environ, "BENCH_N": str(n), "BENCH_OUT": str(out), "OUTWIRE_LOG_LEVEL": "WARNING"}
         command = [sys.executable, "-m", "runtime.cli", "run", str(flow), "--data-dir", work]
-        timer = shutil.which("time") and Path("/usr/bin/time").exists()
+        timer = Path("/usr/bin/time").exists()
         if timer:
             command = ["/usr/bin/time", "-v", "-o", str(time_file), *command]
         load_start = os.getloadavg()[0]
