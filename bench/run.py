@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -119,7 +120,11 @@ def run_outwire(flow: Path, n: int, timeout_s: float) -> dict[str, Any]:
                 raise RuntimeError(f"outwire did not finish {flow.name} with n={n} within {timeout_s:.0f} s")
             time.sleep(SAMPLE_PERIOD_S)
 
-        process.terminate()
+        # Stop outwire itself; /usr/bin/time then exits and writes its report.
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
         process.wait(timeout=60)
         max_rss_kb = _max_rss_kb(time_file)
     return _summarise("outwire", flow, n, result, samples, max_rss_kb, load_start)
