@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from aiohttp import web
 
+from runtime.health import OpsEndpoints
 from runtime.log import runtime_log
 
 if TYPE_CHECKING:
@@ -107,6 +108,7 @@ class HttpServer:
         self._runner: web.AppRunner | None = None
         # Requests waiting for an http response node. Stopping the server completes them with 503.
         self.pending: set[asyncio.Future[web.StreamResponse]] = set()
+        self.ops = OpsEndpoints(runtime)
 
     # -- routes ----------------------------------------------------------------
 
@@ -160,6 +162,8 @@ class HttpServer:
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         method = request.method.lower()
         path = request.path
+        if self.ops.handles(method, path):
+            return await self.ops.respond(path)
         if self.cors and method == "options":
             return self._preflight(request)
         for route in list(self._routes):
