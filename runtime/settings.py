@@ -56,6 +56,11 @@ class Settings:
     # Node-RED gives each node 15 s to close before it logs and moves on.
     node_close_timeout_s: float = 15.0
 
+    # Most messages a join, sort or batch node may hold while it waits for the
+    # rest of a sequence (Node-RED's nodeMessageBufferMaxLength); 0 means no limit,
+    # Node-RED's default. Past it the node drops what it holds and reports an error.
+    node_message_buffer_max_length: int = 0
+
     # HTTP server for http-in nodes and the editor; 0 disables it.
     http_port: int = 0
     http_host: str = "127.0.0.1"
