@@ -1,0 +1,299 @@
+"""CSV parsing and quoting with the rules of Node-RED 4.1.8's RFC 4180 parser.
+
+Rules that differ from Python's :mod:`csv` module, and why both are used:
+
+* An unquoted empty cell is ``None`` (JavaScript ``null``); a quoted ``""`` is
+  an empty string, except as a row's last cell, which Node-RED drops.
+* ``\\r``, ``\\n`` and ``\\r\\n`` end a row; blank lines give no row.
+* Outside strict mode, stray quotes are repaired the way Node-RED repairs
+  them (``ab""c`` reads ``ab"c``; ``"ab"c`` reads ``ab"c``) and an unclosed
+  quote runs to the end of the text.
+* In strict mode (header rows and column templates) those become errors.
+
+:func:`parse_objects` hands well-formed text to :func:`csv.reader` (C speed)
+when every quote belongs to a field that is quoted from its first to its last
+character and no field is a quoted empty string: there the two parsers agree,
+except that :mod:`csv` cannot tell an unquoted empty cell from a quoted one
+(Python 3.12 added that, as ``QUOTE_NOTNULL``). Anything else goes through
+:class:`_CharParser`, a character loop with Node-RED's exact rules.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from runtime.jsvalues import to_js_number
+
+# Node-RED leaves cells that start with "+" or a leading zero as text.
+_SKIP_NUMBER_RE = re.compile(r"^ *(\+|-0\d|0\d)")
+
+# First characters of a string that JavaScript's Number() may accept: digits,
+# sign, point, "Infinity", and whitespace (which Number() trims).
+_NUMBER_START = frozenset("0123456789+-.I \t\n\r\v\f\xa0\ufeff\u2028\u2029")
+
+# Plain integers with fewer digits than this convert exactly without floats.
+_EXACT_INT_DIGITS = 16
+
+_QUOTED_FIELD_RE = re.compile(r'"(?:[^"]|"")*"')
+
+
+class CSVParseError(ValueError):
+    """Malformed CSV in strict mode; ``name`` is Node-RED's error class name.
+
+    ``cursor`` is the offset in the text, ``line`` and ``column`` count from 1.
+    """
+
+    def __init__(self, name: str, message: str, text: str, cursor: int) -> None:
+        self.name = name
+        self.reason = message
+        self.cursor = cursor
+        self.line = _line_number(text, cursor)
+        self.column = cursor - max(text.rfind("\n", 0, cursor), text.rfind("\r", 0, cursor))
+        super().__init__(f"{message} at line {self.line}, column {self.column}")
+
+
+@dataclass
+class ParsedRows:
+    """Rows of cells (``None`` for unquoted empty cells) and where parsing stopped."""
+
+    rows: list[list[str | None]]
+    cursor: int
+
+
+def parse_rows(text: str, *, separator: str = ",", quote: str = '"', cursor: int = 0,
+               strict: bool = False, first_row_only: bool = False) -> ParsedRows:
+    """Split ``text`` from ``cursor`` into rows with Node-RED's exact rules.
+
+    With ``first_row_only`` parsing stops after the first line break, and the
+    returned cursor is the offset just past it.
+
+    Raises :class:`CSVParseError` in strict mode for a quote inside an unquoted
+    field, data after a closing quote, or an unclosed quote.
+    """
+    parser = _CharParser(text, separator, quote, strict)
+    parser.run(cursor, first_row_only)
+    return ParsedRows(parser.rows, parser.cursor)
+
+
+def header_text(headers: list[Any], *, separator: str = ",", quote: str = '"') -> str:
+    """Join the non-empty headers with commas, quoting them as Node-RED's ``header`` does."""
+    return ",".join(quote_cell(h, quote=quote, separator=separator) for h in headers if h)
+
+
+def quote_cell(cell: str, *, quote: str = '"', separator: str = ",", quoteables: tuple[str, ...] | None = None) -> str:
+    """Quote ``cell`` when it contains a quoteable character; double the quotes inside it."""
+    quoteables = quoteables if quoteables is not None else (quote, separator, "\r", "\n")
+    if quote in cell:
+        cell = cell.replace('"', '""')
+    if any(q in cell for q in quoteables):
+        return quote + cell + quote
+    return cell
+
+
+def parse_objects(text: str, *, headers: list[Any] | None, separator: str = ",", quote: str = '"', cursor: int = 0,
+                  include_null: bool = False, include_empty: bool = False,
+                  parse_numeric: bool = False) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Parse data rows into one object per row, keyed by ``headers``.
+
+    Without headers they are ``col1``, ``col2``… for as many cells as the first
+    row has. Rows whose kept cells are all dropped give no object. Returns the
+    objects and the headers used.
+    """
+    fast_rows = _fast_rows(text, separator, quote, cursor)
+    empty_is_null = fast_rows is not None
+    rows: list[list[Any]] = fast_rows if fast_rows is not None else parse_rows(text, separator=separator, quote=quote, cursor=cursor).rows
+    headers = list(headers) if headers else []
+    if not headers and rows:
+        width = len(rows[0])
+        if empty_is_null and rows[0][-1] == "":
+            # Node-RED drops a row's last cell when it is empty, so it names no column.
+            width -= 1
+        headers = [f"col{i + 1}" for i in range(width)]
+
+    columns = [(index, header) for index, header in enumerate(headers) if header]
+    convert = _number_or_text if parse_numeric else None
+    objects = []
+    for row in rows:
+        row_object = _row_object(row, columns, empty_is_null, include_null, include_empty, convert)
+        if row_object:
+            objects.append(row_object)
+    return objects, headers
+
+
+def _row_object(row: list[Any], columns: list[tuple[int, Any]], empty_is_null: bool, include_null: bool,
+                include_empty: bool, convert: Any) -> dict[str, Any]:
+    width = len(row)
+    result: dict[str, Any] = {}
+    for index, header in columns:
+        value = row[index] if index < width else None
+        if value is None or (empty_is_null and value == ""):
+            if include_null:
+                result[header] = None
+            continue
+        if value == "":
+            if include_empty:
+                result[header] = ""
+            continue
+        result[header] = convert(value) if convert is not None else value
+    return result
+
+
+def _number_or_text(value: str) -> Any:
+    """Convert a cell as Node-RED does with "parse numerical values" on (``+v`` unless NaN)."""
+    if value.isdigit() and value.isascii():
+        if value[0] == "0" and len(value) > 1:
+            return value
+        return int(value) if len(value) < _EXACT_INT_DIGITS else to_js_number(value)
+    if value[0] not in _NUMBER_START or _SKIP_NUMBER_RE.match(value):
+        return value
+    number = to_js_number(value)
+    return value if isinstance(number, float) and math.isnan(number) else number
+
+
+def _fast_rows(text: str, separator: str, quote: str, cursor: int) -> list[list[str]] | None:
+    """Parse with :mod:`csv` when its result equals Node-RED's (see the module docstring), else None.
+
+    In the rows returned an empty string always means an unquoted empty cell.
+    """
+    if len(separator) != 1 or separator in (quote, "\r", "\n") or quote != '"':
+        return None
+    data = text[cursor:] if cursor else text
+    if quote in data and not _quotes_well_formed(data, separator):
+        return None
+    try:
+        reader = csv.reader(io.StringIO(data, newline=""), delimiter=separator, quotechar=quote, strict=True)
+        return [row for row in reader if row]
+    except csv.Error:
+        # For example a field over csv.field_size_limit; the character loop has no limit.
+        return None
+
+
+def _quotes_well_formed(data: str, separator: str) -> bool:
+    """Check that every quote belongs to a non-empty field quoted from its first to its last character."""
+    boundaries = (separator, "\r", "\n")
+    previous_end = 0
+    for match in _QUOTED_FIELD_RE.finditer(data):
+        start, end = match.span()
+        if data.count('"', previous_end, start):
+            return False
+        if start > 0 and data[start - 1] not in boundaries:
+            return False
+        if end < len(data) and data[end] not in boundaries:
+            return False
+        if end - start == 2:
+            return False  # a quoted empty string, which csv cannot tell from an empty cell
+        previous_end = end
+    return data.count('"', previous_end) == 0
+
+
+def _line_number(text: str, cursor: int) -> int:
+    head = text[:cursor]
+    return head.count("\n") + head.count("\r") - head.count("\r\n") + 1
+
+
+class _CharParser:
+    """Node-RED's CSV state machine, one character at a time."""
+
+    def __init__(self, text: str, separator: str, quote: str, strict: bool) -> None:
+        self.text = text
+        self.separator = separator
+        self.quote = quote
+        self.strict = strict
+        self.rows: list[list[str | None]] = []
+        self.row: list[str | None] = []
+        self.cell: list[str] = []
+        self.cursor = 0
+        # Node-RED's flags: no character of the cell seen yet; inside quotes;
+        # just after a closing quote.
+        self.new_cell = True
+        self.in_quote = False
+        self.closed = False
+
+    def finish_cell(self) -> None:
+        text = "".join(self.cell)
+        self.cell = []
+        if not text and self.new_cell:
+            self.row.append(None)  # no character at all: an unquoted empty cell
+        else:
+            self.row.append(text)
+
+    def finish_row(self) -> None:
+        if self.cell:
+            self.finish_cell()
+        if self.row:
+            self.rows.append(self.row)
+            self.row = []
+
+    def run(self, cursor: int, first_row_only: bool) -> None:
+        text, end = self.text, len(self.text)
+        self.cursor = cursor
+        while self.cursor < end:
+            char = text[self.cursor]
+            if self.in_quote:
+                self._quoted_char(char)
+            elif char == self.separator:
+                self.finish_cell()
+                self.cursor += 1
+                self.new_cell, self.closed = True, False
+            elif char == self.quote:
+                self._quote_outside()
+            elif char in "\r\n":
+                self.finish_row()
+                self.cursor += 2 if text[self.cursor + 1 : self.cursor + 2] == "\n" else 1
+                self.new_cell, self.closed = True, False
+                if first_row_only:
+                    break
+            else:
+                self._plain_char(char)
+        if self.strict and self.in_quote:
+            raise CSVParseError("ParseError", "Missing quote, unclosed cell", text, self.cursor)
+        self.finish_row()
+
+    def _quoted_char(self, char: str) -> None:
+        text = self.text
+        if char == self.quote and text[self.cursor + 1 : self.cursor + 2] == self.quote:
+            self.cell.append(self.quote)
+            self.cursor += 2
+            self.closed = False
+        elif char == self.quote:
+            self.in_quote = False
+            self.cursor += 1
+            self.closed = True
+        else:
+            self.cell.append(char)
+            self.cursor += 1
+            self.closed = False
+        self.new_cell = False
+
+    def _quote_outside(self) -> None:
+        if self.new_cell:
+            self.in_quote = True
+            self.cursor += 1
+            self.new_cell, self.closed = False, False
+            return
+        if self.strict:
+            raise CSVParseError("UnquotedQuoteError", "Quote found in the middle of an unquoted field", self.text, self.cursor)
+        # Keep one quote unless it ends the cell; a doubled quote counts once.
+        self.cursor += 1
+        following = self.text[self.cursor : self.cursor + 1]
+        if following and following not in ("\n", "\r", self.separator):
+            self.cell.append(self.quote)
+            if following == self.quote:
+                self.cursor += 1
+
+    def _plain_char(self, char: str) -> None:
+        if not self.closed:
+            self.cell.append(char)
+            self.new_cell = False
+            self.cursor += 1
+            return
+        if self.strict:
+            raise CSVParseError("DataAfterCloseError", "Data found after closing quote", self.text, self.cursor)
+        # Step back onto the closing quote so it is read again as a stray quote.
+        self.cursor -= 1
+        self.closed = False
