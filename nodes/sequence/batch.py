@@ -48,12 +48,13 @@ class BatchNode(Node):
         self._due = 0.0
 
         if self.mode == "count":
-            self.count = to_js_number(config.get("count") or 1)
-            self.overlap = to_js_number(config.get("overlap") or 0)
-            if not self.count > self.overlap:
+            count = to_js_number(config.get("count") or 1)
+            overlap = to_js_number(config.get("overlap") or 0)
+            if not count > overlap:
                 self.error("Invalid count and overlap")
                 return
-            self.overlap = int(self.overlap)
+            self.count = count
+            self.overlap = int(overlap)
             self._end_of_sequence = False
             self._arrived_since_send = 0
         elif self.mode == "interval":
@@ -258,8 +259,11 @@ class _TopicSequences:
 
 def _is_last_part(parts: dict[str, Any]) -> bool:
     index, count = parts.get("index"), parts.get("count")
-    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (index, count))
-    return numbers and index + 1 == count
+    if not isinstance(index, (int, float)) or not isinstance(count, (int, float)):
+        return False
+    if isinstance(index, bool) or isinstance(count, bool):
+        return False
+    return bool(index + 1 == count)
 
 
 def _send_sequence(node: Node, msgs: list[Message], *, copy: bool) -> None:

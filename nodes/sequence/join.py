@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runtime import jsjson
-from runtime.jsvalues import UNDEFINED, JSError, js_typeof, to_js_number, to_js_string
+from runtime.jsvalues import UNDEFINED, js_typeof, to_js_number, to_js_string
 from runtime.message import Message, clone_message
-from runtime.node import PENDING, Node
+from runtime.node import PENDING, Node, NodeError
 from runtime.propertypath import get_property, set_property
 from runtime.registry import register
 from nodes.sequence.common import js_join, js_positive, unescape_separator
@@ -259,7 +259,7 @@ class JoinNode(Node):
 
         try:
             joined = _joined_value(group)
-        except JSError as exc:
+        except NodeError as exc:
             # The message that completed the group carries the error.
             dones, group.dones = group.dones, []
             for held in dones[:-1]:
@@ -405,7 +405,10 @@ def _to_buffer(value: Any) -> bytes | bytearray:
         return value.encode("utf-8")
     if isinstance(value, list):
         return bytes(int(to_js_number(b)) & 0xFF if not math.isnan(to_js_number(b)) else 0 for b in value)
-    raise JSError(f"The first argument must be of type string or an instance of Buffer, ArrayBuffer, or Array or an Array-like Object. Received {js_typeof(value)}", "TypeError")
+    raise NodeError(
+        "TypeError: The first argument must be of type string or an instance of Buffer, ArrayBuffer, "
+        f"or Array or an Array-like Object. Received {js_typeof(value)}"
+    )
 
 
 def _join_char_text(join_char: Any) -> str:
@@ -413,7 +416,7 @@ def _join_char_text(join_char: Any) -> str:
         return join_char
     if join_char is UNDEFINED or join_char is None:
         shown = "undefined" if join_char is UNDEFINED else "null"
-        raise JSError(f"Cannot read properties of {shown} (reading 'toString')", "TypeError")
+        raise NodeError(f"TypeError: Cannot read properties of {shown} (reading 'toString')")
     return to_js_string(join_char)
 
 

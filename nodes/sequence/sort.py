@@ -77,9 +77,12 @@ class SortNode(Node):
         direction = -1 if self.descending else 1
         return direction if js_greater(left, right) else -direction
 
+    def _compare_keyed(self, left: tuple[Any, Any], right: tuple[Any, Any]) -> int:
+        return self._compare(left[0], right[0])
+
     def _sorted(self, items: list[Any], key: Callable[[Any], Any]) -> list[Any]:
-        keyed = [(key(item), item) for item in items]
-        keyed.sort(key=functools.cmp_to_key(lambda a, b: self._compare(a[0], b[0])))
+        keyed: list[tuple[Any, Any]] = [(key(item), item) for item in items]
+        keyed.sort(key=functools.cmp_to_key(self._compare_keyed))
         return [item for _, item in keyed]
 
     def _expression_key(self, value: Any) -> Any:

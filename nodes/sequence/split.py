@@ -21,9 +21,9 @@ import math
 from typing import Any
 
 from runtime import jsjson
-from runtime.jsvalues import UNDEFINED, JSError
+from runtime.jsvalues import UNDEFINED
 from runtime.message import Message, clone_message, generate_id
-from runtime.node import PENDING, Node
+from runtime.node import PENDING, Node, NodeError
 from runtime.propertypath import get_property, set_property
 from runtime.registry import register
 from nodes.sequence.common import js_parse_int, unescape_separator
@@ -85,10 +85,10 @@ class SplitNode(Node):
             self.chunk_length = int(length)
 
         array_split = config.get("arraySplt")
-        self.array_length = 1 if array_split is None else js_parse_int(array_split)
-        if math.isnan(self.array_length) or self.array_length < 1:
+        array_length = 1 if array_split is None else js_parse_int(array_split)
+        if math.isnan(array_length) or array_length < 1:
             raise SplitConfigError(f"invalid array split length: {array_split}")
-        self.array_length = int(self.array_length)
+        self.array_length = int(array_length)
 
     # -- input -----------------------------------------------------------
 
@@ -109,7 +109,7 @@ class SplitNode(Node):
             return self._split_buffer(msg, value)
         if value is None:
             # Node-RED's Object.keys(null) throws; the error reaches catch nodes.
-            raise JSError("Cannot convert undefined or null to object", "TypeError")
+            raise NodeError("TypeError: Cannot convert undefined or null to object")
         if isinstance(value, (bool, int, float)):
             return None
         return self._split_object(msg, value)
