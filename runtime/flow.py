@@ -277,7 +277,8 @@ def error_object(node: Node, error: Any, count: int) -> dict[str, Any]:
         "source": {
             "id": node.id,
             "type": node.type,
-            "name": node.config.get("name", UNDEFINED) if node.type != "function" else node.name,
+            # Node-RED's Node sets name only when it is non-empty; the function node always sets it.
+            "name": (node.name or UNDEFINED) if node.type != "function" else node.name,
             "count": count,
         },
     }
