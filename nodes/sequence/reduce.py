@@ -113,7 +113,7 @@ class ReduceJoiner:
         ordered = sorted(group.msgs, key=functools.cmp_to_key(self._compare_index))
         try:
             result = self._fold(ordered, group.count, accumulator)
-        except ExpressionError as exc:
+        except Exception as exc:  # noqa: BLE001 - the evaluator may raise more than ExpressionError
             for held in arrived[:-1]:
                 self.node.done(held)
             self.node.done(arrived[-1], exc)
