@@ -39,6 +39,10 @@ _SKIP_NUMBER_RE = re.compile(r"^ *(\+|-0\d|0\d)")
 # sign, point, "Infinity", and whitespace (which Number() trims).
 _NUMBER_START = frozenset("0123456789+-.I \t\n\r\v\f\xa0\ufeff\u2028\u2029")
 
+# Stands in for a quoted empty field while csv parses; a private-use character,
+# and text that already contains it takes the exact parser instead.
+_EMPTY_MARK = "\ue000"
+
 # Plain integers with fewer digits than this convert exactly without floats.
 _EXACT_INT_DIGITS = 16
 
@@ -126,9 +130,9 @@ def parse_objects(text: str, *, headers: list[Any] | None, separator: str = ",",
 
 def _parse_objects(text: str, headers: list[Any] | None, separator: str, quote: str, cursor: int,
                    include_null: bool, include_empty: bool, parse_numeric: bool) -> tuple[list[dict[str, Any]], list[Any]]:
-    fast_rows = _fast_rows(text, separator, quote, cursor)
-    empty_is_null = fast_rows is not None
-    rows: list[list[Any]] = fast_rows if fast_rows is not None else parse_rows(text, separator=separator, quote=quote, cursor=cursor).rows
+    fast = _fast_rows(text, separator, quote, cursor)
+    empty_is_null = fast is not None and fast[1]
+    rows: list[list[Any]] = fast[0] if fast is not None else parse_rows(text, separator=separator, quote=quote, cursor=cursor).rows
     headers = list(headers) if headers else []
     if not headers and rows:
         width = len(rows[0])
@@ -138,7 +142,7 @@ def _parse_objects(text: str, headers: list[Any] | None, separator: str, quote: 
         headers = [f"col{i + 1}" for i in range(width)]
 
     if empty_is_null:
-        uniform = _uniform_objects(rows, headers, parse_numeric)
+        uniform = _uniform_objects(rows, headers, parse_numeric, include_null)
         if uniform is not None:
             return uniform, headers
 
@@ -152,11 +156,14 @@ def _parse_objects(text: str, headers: list[Any] | None, separator: str, quote: 
     return objects, headers
 
 
-def _uniform_objects(rows: list[list[Any]], headers: list[Any], parse_numeric: bool) -> list[dict[str, Any]] | None:
-    """Build the objects column by column when every row fills every named column; else None.
+def _uniform_objects(rows: list[list[Any]], headers: list[Any], parse_numeric: bool,
+                     include_null: bool) -> list[dict[str, Any]] | None:
+    """Build the objects column by column when every row has a cell for every named column; else None.
 
     This is the common shape of large files, and working per column lets C
     code (``zip``, ``map``, one regular expression per column) do most of it.
+    The rows come from :mod:`csv`, where an empty string is an unquoted empty
+    cell; those cells are fixed up afterwards in the few rows that have them.
     """
     width = len(headers)
     if not rows or not all(headers) or len(set(headers)) != width:
@@ -164,11 +171,26 @@ def _uniform_objects(rows: list[list[Any]], headers: list[Any], parse_numeric: b
     if set(map(len, rows)) != {width}:
         return None
     columns: list[Any] = list(zip(*rows))
-    if any("" in column for column in columns):
-        return None  # empty cells are dropped or kept per include_null, row by row
+    sparse = [index for index, column in enumerate(columns) if "" in column]
     if parse_numeric:
-        columns = [_convert_column(column) for column in columns]
-    return list(map(dict, map(zip, itertools.repeat(headers), zip(*columns))))
+        columns = [_convert_column(column) if index not in sparse else list(map(_number_or_text, column))
+                   for index, column in enumerate(columns)]
+    objects = list(map(dict, map(zip, itertools.repeat(headers), zip(*columns))))
+    if not sparse:
+        return objects
+
+    emptied = False
+    for index in sparse:
+        header = headers[index]
+        for row_index, value in enumerate(columns[index]):
+            if value == "":
+                if include_null:
+                    objects[row_index][header] = None
+                else:
+                    del objects[row_index][header]
+                    emptied = True
+    # A row whose every cell was dropped gives no object, as in Node-RED.
+    return list(filter(None, objects)) if emptied else objects
 
 
 def _convert_column(column: tuple[str, ...]) -> Any:
@@ -209,6 +231,8 @@ def _row_object(row: list[Any], columns: list[tuple[int, Any]], empty_is_null: b
 
 def _number_or_text(value: str) -> Any:
     """Convert a cell as Node-RED does with "parse numerical values" on (``+v`` unless NaN)."""
+    if not value:
+        return value
     if value.isdigit() and value.isascii():
         if value[0] == "0" and len(value) > 1:
             return value
@@ -219,26 +243,64 @@ def _number_or_text(value: str) -> Any:
     return value if isinstance(number, float) and math.isnan(number) else number
 
 
-def _fast_rows(text: str, separator: str, quote: str, cursor: int) -> list[list[str]] | None:
+def _fast_rows(text: str, separator: str, quote: str, cursor: int) -> tuple[list[list[Any]], bool] | None:
     """Parse with :mod:`csv` when its result equals Node-RED's (see the module docstring), else None.
 
-    In the rows returned an empty string always means an unquoted empty cell.
+    Returns the rows and whether an empty string in them means an unquoted
+    empty cell (True), or whether the rows are already in :func:`parse_rows`'s
+    form with ``None`` for those cells (False, when the text has quoted empty
+    strings).
     """
     if len(separator) != 1 or separator in (quote, "\r", "\n") or quote != '"':
         return None
     data = text[cursor:] if cursor else text
-    if quote in data and not _quotes_well_formed(data, separator):
-        return None
+    marked = False
+    if quote in data:
+        if not _quotes_well_formed(data, separator):
+            return None
+        if _quoted_empty_re(separator).search("\n" + data):
+            if _EMPTY_MARK in data:
+                return None
+            data, count = _mark_quoted_empty(data, separator)
+            marked = count > 0
     try:
         reader = csv.reader(io.StringIO(data, newline=""), delimiter=separator, quotechar=quote, strict=True)
-        return list(filter(None, reader))
+        rows = list(filter(None, reader))
     except csv.Error:
         # For example a field over csv.field_size_limit; the character loop has no limit.
         return None
+    if not marked:
+        return rows, True
+    return [row for row in map(_unmark_row, rows) if row], False
+
+
+def _mark_quoted_empty(data: str, separator: str) -> tuple[str, int]:
+    """Replace each quoted empty field with :data:`_EMPTY_MARK` so csv's result tells it from an empty cell."""
+    def mark(match: re.Match[str]) -> str:
+        return _EMPTY_MARK if match.end() - match.start() == 2 else match.group()
+
+    marked = _quoted_field_re(separator).sub(mark, "\n" + data)[1:]
+    return marked, marked.count(_EMPTY_MARK)
+
+
+@functools.lru_cache(maxsize=16)
+def _quoted_empty_re(separator: str) -> re.Pattern[str]:
+    """Match what may be a quoted empty field (it may also be inside a longer quoted field)."""
+    edges = re.escape(separator) + r"\r\n"
+    return re.compile(f'""(?<=[{edges}]"")(?=[{edges}]|$)')
+
+
+def _unmark_row(row: list[str]) -> list[Any]:
+    """Bring a marked csv row to parse_rows's form: a last empty cell dropped, None and "" told apart."""
+    if row[-1] == "" or row[-1] == _EMPTY_MARK:
+        row = row[:-1]
+    if "" in row or _EMPTY_MARK in row:
+        return [None if cell == "" else ("" if cell == _EMPTY_MARK else cell) for cell in row]
+    return row
 
 
 def _quotes_well_formed(data: str, separator: str) -> bool:
-    """Check that every quote belongs to a non-empty field quoted from its first to its last character.
+    """Check that every quote belongs to a field quoted from its first to its last character.
 
     Removing every such field must leave no quote behind. Matching left to
     right from field boundaries finds the same fields Node-RED's parser reads.
@@ -249,9 +311,10 @@ def _quotes_well_formed(data: str, separator: str) -> bool:
 
 @functools.lru_cache(maxsize=16)
 def _quoted_field_re(separator: str) -> re.Pattern[str]:
-    boundary = re.escape(separator)
+    """Match a field quoted from its first to its last character, between field boundaries."""
+    edges = re.escape(separator) + r"\r\n"
     # Starting with the quote itself lets the regex engine skip ahead to each quote.
-    return re.compile(rf'"(?<=[{boundary}\r\n]")(?:[^"]|"")+"(?=[{boundary}\r\n]|$)')
+    return re.compile(f'"(?<=[{edges}]")(?:[^"]|"")*"(?=[{edges}]|$)')
 
 
 def _line_number(text: str, cursor: int) -> int:
