@@ -20,11 +20,12 @@ from typing import Any
 from runtime import __version__
 from runtime.engine import MissingTypesError, Runtime
 from runtime.flowfile import FlowFileError, load_flow_file
+from runtime.httpserver import http_server
 from runtime.log import configure_logging, runtime_log
 from runtime.settings import Settings, SettingsError, load_settings
 
 # Modules that add a command group; each has add_parser(subparsers).
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["runtime.contacts.cli"]
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -105,6 +106,9 @@ def _run_command(args: argparse.Namespace) -> int:
     flow_set = load_flow_file(args.flow_file)
     runtime = Runtime(settings)
     runtime.load(flow_set)
+    if settings.http_port:
+        # http-in nodes register the server themselves; a set port starts it without them too.
+        http_server(runtime)
     return asyncio.run(_serve(runtime, args))
 
 

@@ -9,9 +9,15 @@ Lifecycle, in order:
    (groups, config nodes, nodes, subflow instances), resolves wires, then
    calls each node's ``start``. Nodes are built in flow-file order.
 3. Messages flow through the :class:`~runtime.router.Router`.
-4. :meth:`Runtime.stop` stops delivery, closes every node with a deadline
-   (``node_close_timeout_s``), cancels the timers and tasks nodes left
-   behind, and closes the context stores (the file store flushes).
+4. :meth:`Runtime.stop` stops delivery, stops the services, closes every
+   node with a deadline (``node_close_timeout_s``), cancels the timers and
+   tasks nodes left behind, and closes the context stores (the file store
+   flushes).
+
+Services (:class:`Service`, e.g. the HTTP server of ``http in`` nodes) are
+runtime-wide helpers that nodes register with :meth:`Runtime.add_service`
+while they are built. They start after every node has started and stop
+before any node closes, so a service never calls into a node that is gone.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from runtime import log as _log
 from runtime.context import ContextManager, ContextStore
@@ -28,13 +34,16 @@ from runtime.context.filesystem import FileStore
 from runtime.context.memory import MemoryStore
 from runtime.envsubst import substitute_env
 from runtime.flow import Flow, GlobalScope
-from runtime.graph import SUBFLOW_TYPE_RE, FlowSet
+from runtime.graph import SUBFLOW_TYPE_RE, Container, FlowSet
 from runtime.jsinspect import log_text
 from runtime.message import Message, generate_id
 from runtime.node import Node
 from runtime.registry import NodeRegistry, default_registry
 from runtime.router import Router
 from runtime.settings import Settings
+
+# The id of the flow that holds config nodes without a tab.
+GLOBAL_FLOW_ID = "global"
 
 LogListener = Callable[[dict[str, Any]], None]
 StatusListener = Callable[[Node, dict[str, Any]], None]
@@ -46,6 +55,14 @@ _LEVELS = {
     "debug": logging.DEBUG,
     "trace": logging.DEBUG,
 }
+
+
+class Service(Protocol):
+    """A runtime-wide helper with a lifecycle, such as a server that nodes share."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 class MissingTypesError(RuntimeError):
@@ -83,6 +100,7 @@ class Runtime:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._idle_waiters: list[asyncio.Future[None]] = []
         self.services: dict[str, Any] = {}
+        self._lifecycle_services: dict[str, Service] = {}
 
     def _make_stores(self) -> dict[str, ContextStore]:
         stores: dict[str, ContextStore] = {"memory": MemoryStore()}
@@ -117,6 +135,7 @@ class Runtime:
             self.contexts.global_scope.set(key, value)
 
         started_at = time.perf_counter()
+        self._build_global_config_nodes()
         for tab in self.flow_set.tabs.values():
             if tab.disabled:
                 _log.runtime_log.info("flow %s (%s) is disabled; not starting it", tab.id, tab.label)
@@ -132,6 +151,9 @@ class Runtime:
                 await node.start()
             except Exception as exc:  # noqa: BLE001 - one node's failure must not stop the others
                 node.error(exc)
+        # A service that cannot start (a port in use, say) fails the start.
+        for service in list(self._lifecycle_services.values()):
+            await service.start()
         self.started = True
         _log.runtime_log.info(
             "started %d flows with %d nodes in %.0f ms",
@@ -139,6 +161,18 @@ class Runtime:
             len(self.nodes),
             (time.perf_counter() - started_at) * 1000,
         )
+
+    def _build_global_config_nodes(self) -> None:
+        """Build the config nodes that belong to no tab (a tls-config, say) before any flow.
+
+        Node-RED keeps them in its global flow; here they get a flow of their own
+        with no flow nodes, so errors they report go to the log.
+        """
+        if not self.flow_set.configs:
+            return
+        container = Container(GLOBAL_FLOW_ID, {"id": GLOBAL_FLOW_ID, "type": "tab", "label": ""})
+        container.configs = self.flow_set.configs
+        Flow(self, container, self.global_scope).build()
 
     def create_node(self, flow: Flow, config: dict[str, Any]) -> Node | None:
         """Build one node: substitute ``${VAR}`` properties, then call its handler class.
@@ -173,6 +207,20 @@ class Runtime:
     def get_node(self, node_id: str) -> Node | None:
         """Return a running node by id (inner subflow nodes use their full id)."""
         return self.nodes.get(node_id)
+
+    # -- services --------------------------------------------------------------
+
+    def add_service(self, name: str, service: Service) -> Service:
+        """Register ``service`` under ``name`` unless one is there already; return the registered one.
+
+        Registered services stay across stop and start (a redeploy): each
+        :meth:`start` starts them and each :meth:`stop` stops them.
+        """
+        return self._lifecycle_services.setdefault(name, service)
+
+    def get_service(self, name: str) -> Service | None:
+        """Return the service registered under ``name``, or ``None``."""
+        return self._lifecycle_services.get(name)
 
     # -- injection (tests, editor buttons, http) -------------------------------
 
@@ -297,6 +345,12 @@ class Runtime:
         self.router.stopped = True
         if dropped:
             _log.runtime_log.info("dropped %d queued messages while stopping", dropped)
+
+        for name, service in list(self._lifecycle_services.items()):
+            try:
+                await service.stop()
+            except Exception:  # noqa: BLE001 - the nodes must still close
+                _log.runtime_log.error("service %s failed to stop", name, exc_info=True)
 
         nodes = list(self.nodes.values())
         results = await asyncio.gather(*(self._close_node(node) for node in nodes), return_exceptions=True)

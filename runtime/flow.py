@@ -257,7 +257,7 @@ class Flow:
             body = clone_value(status)
             if "text" in status:
                 body["text"] = error_text(status["text"])
-            body["source"] = {"id": node.id, "type": node.type, "name": node.name or UNDEFINED}
+            body["source"] = {"id": node.id, "type": node.type, "name": node.source_name()}
             target.receive({"status": body})
             handled = True
         return handled
@@ -266,7 +266,7 @@ class Flow:
         """Send a copy of a finished message to the complete nodes watching ``node``."""
         for target in self.complete_map.get(node.id, ()):
             done_msg = clone_message(msg)
-            done_msg["complete"] = {"source": {"id": node.id, "type": node.type, "name": node.name or UNDEFINED}}
+            done_msg["complete"] = {"source": {"id": node.id, "type": node.type, "name": node.source_name()}}
             target.receive(done_msg)
 
 
@@ -277,8 +277,7 @@ def error_object(node: Node, error: Any, count: int) -> dict[str, Any]:
         "source": {
             "id": node.id,
             "type": node.type,
-            # Node-RED's Node sets name only when it is non-empty; the function node always sets it.
-            "name": (node.name or UNDEFINED) if node.type != "function" else node.name,
+            "name": node.source_name(),
             "count": count,
         },
     }

@@ -64,9 +64,12 @@ class JSRegExp:
     flags: str = ""
 
 
-@dataclass
-class JSError:
+@dataclass(eq=False)
+class JSError(Exception):
     """A JavaScript ``Error`` object carried in a message or passed to ``node.error``.
+
+    It is an exception too, so code that fails with a JavaScript error can
+    raise it and keep its name and ``code``.
 
     ``str()`` gives what JavaScript's ``Error.prototype.toString`` gives
     (``"TypeError: nope"``), which is the text Node-RED puts in a catch node's
@@ -300,3 +303,21 @@ def strict_equals(left: Any, right: Any) -> bool:
     if isinstance(left, (str,)) or left is None or left is UNDEFINED:
         return type(left) is type(right) and left == right
     return left is right
+
+
+_FLOAT_PREFIX_RE = re.compile(r"[+-]?(?:Infinity|\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)")
+
+
+def parse_float(value: Any) -> float | int:
+    """Read a number as JavaScript's ``parseFloat`` does: the longest numeric prefix of ``String(value)``.
+
+    ``"12px"`` gives 12, ``" 1e3 "`` gives 1000, and text without a numeric
+    prefix (``"abc"``, ``""``, ``true``, ``null``) gives NaN.
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    text = to_js_string(value).lstrip()
+    match = _FLOAT_PREFIX_RE.match(text)
+    if match is None:
+        return math.nan
+    return normalise_number(float(match.group(0)))

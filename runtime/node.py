@@ -20,7 +20,7 @@ import logging
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from runtime import log as _log
-from runtime.jsvalues import JSError, to_js_string
+from runtime.jsvalues import UNDEFINED, JSError, to_js_string
 from runtime.message import Message, clone_message, generate_id
 
 if TYPE_CHECKING:
@@ -214,6 +214,15 @@ class Node:
         elif not isinstance(status, dict):
             status = {}
         self.flow.handle_status(self, status)
+
+    def source_name(self) -> Any:
+        """Return the ``name`` shown in ``msg.error.source`` and status sources.
+
+        Node-RED sets a node's name only when the flow gives one, so most types
+        report undefined for an unnamed node; types that copy the name
+        explicitly (the function node) override this to report ``""``.
+        """
+        return self.name or UNDEFINED
 
     def context(self) -> NodeContext:
         """Return this node's context (with ``.flow`` and ``.global_`` scopes)."""

@@ -71,7 +71,9 @@ class Router:
 
     def drain(self) -> None:
         """Deliver queued messages for one time slice, then yield to the loop."""
-        self._scheduled = False
+        # _scheduled stays True while draining, so deliveries made by the
+        # handlers below do not schedule a second drain; exactly one is
+        # scheduled at the end if work remains.
         queue = self._queue
         popleft = queue.popleft
         clock = time.perf_counter
@@ -92,6 +94,7 @@ class Router:
             if count % _CLOCK_CHECK_EVERY == 0 and clock() > deadline:
                 break
         self.delivered += count
+        self._scheduled = False
         if queue and not self.stopped:
             self._schedule()
         else:

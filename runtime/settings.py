@@ -61,11 +61,20 @@ class Settings:
     # Node-RED's default. Past it the node drops what it holds and reports an error.
     node_message_buffer_max_length: int = 0
 
-    # HTTP server for http-in nodes and the editor; 0 disables it.
+    # HTTP server for http-in nodes (runtime/httpserver.py). It starts when a
+    # flow has an http-in node or http_port is set; port 0 then takes a free
+    # port, which is logged. http_node_root prefixes every http-in path.
     http_port: int = 0
     http_host: str = "127.0.0.1"
     http_node_root: str = "/"
+    # Largest request body an http-in node accepts; larger ones get 413. Node-RED's
+    # default limit (apiMaxLength) is 5 MB.
     http_max_body_bytes: int = 5 * 1024 * 1024
+    # CORS for http-in routes, as Node-RED's httpNodeCors: {} is off, else keys
+    # origin ("*" or a list), methods, allowedHeaders, credentials, maxAge (s).
+    http_node_cors: dict[str, Any] = field(default_factory=dict)
+    # Default wait for an http request node's response (Node-RED's httpRequestTimeout, 120 s).
+    http_request_timeout_s: float = 120.0
 
     def resolved_store_url(self) -> str:
         """Return the contact store URL, defaulting to SQLite in the data directory."""

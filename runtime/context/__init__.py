@@ -56,8 +56,26 @@ def parse_store_key(key: str, store: str | None) -> tuple[str, str | None]:
     return key, store
 
 
+_plain_keys: dict[str, bool] = {}
+
+
+def _is_plain_key(key: str) -> bool:
+    # A key with no store prefix, $parent or path syntax can go straight to
+    # the store; function-node counters read and write such keys per message.
+    plain = _plain_keys.get(key)
+    if plain is None:
+        plain = not (key.startswith(("#:", "$parent.")) or "." in key or "[" in key)
+        if len(_plain_keys) < 10_000:
+            _plain_keys[key] = plain
+    return plain
+
+
 class Scope:
     """One context scope (a node's, a flow's or the global one) over all stores."""
+
+    # Whether other nodes can read this scope; writes to shared scopes bump
+    # the manager's version so cached copies elsewhere are dropped.
+    shared = True
 
     def __init__(self, manager: ContextManager, scope_id: str, parent: Scope | None = None) -> None:
         self._manager = manager
@@ -66,6 +84,8 @@ class Scope:
 
     def get(self, key: Any, store: str | None = None) -> Any:
         """Read a key (``a.b[0]`` paths allowed) or a list of keys."""
+        if store is None and type(key) is str and _is_plain_key(key):
+            return self._manager.default_store.get(self.scope_id, key)
         if isinstance(key, list):
             return [self.get(k, store) for k in key]
         key, store = parse_store_key(str(key), store)
@@ -84,6 +104,11 @@ class Scope:
 
     def set(self, key: Any, value: Any = UNDEFINED, store: str | None = None) -> None:
         """Write a key, or several keys from parallel lists; writing undefined deletes."""
+        if self.shared:
+            self._manager.version += 1
+        if store is None and type(key) is str and _is_plain_key(key):
+            self._manager.default_store.set(self.scope_id, key, value)
+            return
         if isinstance(key, list):
             values = value if isinstance(value, list) else [value]
             for index, k in enumerate(key):
@@ -115,6 +140,8 @@ class Scope:
 class NodeContext(Scope):
     """A node's own context, with the flow and global scopes beside it."""
 
+    shared = False
+
     def __init__(self, manager: ContextManager, scope_id: str, flow: Scope, global_: Scope) -> None:
         super().__init__(manager, scope_id)
         self.flow = flow
@@ -132,6 +159,10 @@ class ContextManager:
             )
         self._stores = stores
         self.default = default
+        self.default_store = stores[default]
+        # Bumped by every write through a scope; the function-node sandbox
+        # keeps cached flow and global values only while it is unchanged.
+        self.version = 0
         self._warned: set[str] = set()
         self.global_scope = Scope(self, "global")
         self._flow_scopes: dict[str, Scope] = {}

@@ -1,77 +1,84 @@
-"""Run a small flow in a test: build a runtime, inject messages, collect what sink nodes receive."""
+"""Run a flow inside a test: build a runtime, inject messages, collect what sink nodes receive."""
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from runtime.engine import Runtime
+from runtime.flowfile import validate_flow_objects
 from runtime.graph import build_flow_set
 from runtime.message import Message
 from runtime.node import Node
 from runtime.registry import NodeRegistry, default_registry
 from runtime.settings import Settings
 
-TAB_ID = "t1"
-
 
 class SinkNode(Node):
-    """A test node that records every message it receives and the loop time of arrival."""
+    """A test node of type ``sink`` that records every message it receives."""
 
-    type_name = "test-sink"
+    type_name = "sink"
+
+    def __init__(self, config: dict[str, Any], flow: Any) -> None:
+        super().__init__(config, flow)
+        self.received: list[Message] = []
 
     def on_input(self, msg: Message) -> None:
-        self.flow.runtime.services.setdefault("sink", []).append((self.id, asyncio.get_running_loop().time(), msg))
+        self.received.append(msg)
         return None
 
 
-def flow_of(*nodes: dict[str, Any], sinks: tuple[str, ...] = ("out",), catch: bool = True) -> list[dict[str, Any]]:
-    """Return a flow list: one tab, ``nodes``, sink nodes and (by default) a catch node wired to sink ``caught``."""
-    flow: list[dict[str, Any]] = [{"id": TAB_ID, "type": "tab", "label": "test"}]
-    for node in nodes:
-        flow.append({"z": TAB_ID, "wires": [["out"]], **node})
-    names = list(sinks) + (["caught"] if catch else [])
-    for sink in names:
-        flow.append({"id": sink, "type": "test-sink", "z": TAB_ID, "wires": []})
-    if catch:
-        flow.append({"id": "catch", "type": "catch", "z": TAB_ID, "scope": None, "wires": [["caught"]]})
-    return flow
+def test_registry(*extra: type[Node]) -> NodeRegistry:
+    """Return a registry of every built-in type plus ``sink`` and ``extra``."""
+    base = default_registry()
+    registry = NodeRegistry({name: base.get(name) for name in base.types()})  # type: ignore[misc]
+    registry.add(SinkNode)
+    for node_class in extra:
+        registry.add(node_class)
+    return registry
 
 
-class FlowRun:
-    """A started runtime plus what its sinks received and what its nodes logged."""
+def tab(tab_id: str = "t1", **extra: Any) -> dict[str, Any]:
+    return {"id": tab_id, "type": "tab", "label": f"Flow {tab_id}", **extra}
 
-    def __init__(self, flow: list[dict[str, Any]], data_dir: Path, settings: dict[str, Any] | None = None) -> None:
-        registry = NodeRegistry({name: default_registry().get(name) for name in default_registry().types()})  # type: ignore[misc]
-        registry.add(SinkNode)
-        self.runtime = Runtime(Settings(data_dir=data_dir, **(settings or {})), registry=registry)
-        self.runtime.load(build_flow_set(flow))
-        self.logs: list[dict[str, Any]] = []
-        self.runtime.log_listeners.append(self.logs.append)
 
-    async def __aenter__(self) -> FlowRun:
-        await self.runtime.start()
-        return self
+def node(node_id: str, node_type: str, wires: list[list[str]] | None = None, *, z: str = "t1", **props: Any) -> dict[str, Any]:
+    """Build a flow node object as the editor exports it (with x and y)."""
+    return {"id": node_id, "type": node_type, "z": z, "x": 100, "y": 100, "wires": wires or [], **props}
 
-    async def __aexit__(self, *exc: Any) -> None:
-        if self.runtime.started:
-            await self.runtime.stop()
 
-    def inject(self, node_id: str, msg: Message) -> None:
-        self.runtime.inject(node_id, msg)
+@asynccontextmanager
+async def running_flow(
+    flow: list[dict[str, Any]],
+    tmp_path: Path,
+    *,
+    settings: Settings | None = None,
+    extra_types: tuple[type[Node], ...] = (),
+    logs: list[dict[str, Any]] | None = None,
+) -> AsyncIterator[Runtime]:
+    """Start ``flow`` in a fresh runtime and stop it when the block ends.
 
-    def received(self, sink: str = "out") -> list[Message]:
-        return [msg for sink_id, _, msg in self.runtime.services.get("sink", []) if sink_id == sink]
+    When ``logs`` is given, every node log entry (from build to stop) is
+    appended to it.
+    """
+    settings = settings or Settings(data_dir=tmp_path, context_flush_interval_s=0)
+    runtime = Runtime(settings, registry=test_registry(*extra_types))
+    if logs is not None:
+        runtime.log_listeners.append(logs.append)
+    validate_flow_objects(flow, source="test flow")
+    runtime.load(build_flow_set(flow))
+    await runtime.start()
+    try:
+        yield runtime
+    finally:
+        await runtime.stop()
 
-    def arrival_times(self, sink: str = "out") -> list[float]:
-        return [when for sink_id, when, _ in self.runtime.services.get("sink", []) if sink_id == sink]
 
-    def log_texts(self, level: str) -> list[Any]:
-        return [entry["msg"] for entry in self.logs if entry["level"] == level]
-
-    async def settle(self) -> None:
-        """Let queued deliveries run (timers are not waited for)."""
-        for _ in range(5):
-            await asyncio.sleep(0)
-        await self.runtime.router.wait_idle()
+def received(runtime: Runtime, sink_id: str) -> list[Message]:
+    """Return what the sink node ``sink_id`` has received so far."""
+    sink = runtime.get_node(sink_id)
+    if not isinstance(sink, SinkNode):
+        raise KeyError(f"{sink_id!r} is not a sink node in this flow")
+    return sink.received

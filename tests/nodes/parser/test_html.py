@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.support.flows import FlowRun, flow_of
+from tests.support.harness import FlowHarness
+from tests.support.nodeflows import flow_of, log_texts, settle
 
 PAGE = '<ul><li class="a b" id="one">One &amp; <i>1</i></li><li>Two<br></li></ul>'
 
@@ -18,22 +19,22 @@ def html_node(**options: Any) -> dict[str, Any]:
 
 
 async def test_html_keeps_class_attribute_as_text(tmp_path: Path) -> None:
-    async with FlowRun(flow_of(html_node(ret="attr")), tmp_path) as run:
+    async with FlowHarness(tmp_path, flow_of(html_node(ret="attr"))) as run:
         run.inject("h", {"payload": PAGE})
-        await run.settle()
-        assert run.received()[0]["payload"] == [{"class": "a b", "id": "one"}, {}]
+        await settle(run)
+        assert run.received("out")[0]["payload"] == [{"class": "a b", "id": "one"}, {}]
 
 
 async def test_html_inner_html_in_xml_form(tmp_path: Path) -> None:
-    async with FlowRun(flow_of(html_node()), tmp_path) as run:
+    async with FlowHarness(tmp_path, flow_of(html_node())) as run:
         run.inject("h", {"payload": PAGE})
-        await run.settle()
-        assert run.received()[0]["payload"] == ["One &amp; <i>1</i>", "Two<br/>"]
+        await settle(run)
+        assert run.received("out")[0]["payload"] == ["One &amp; <i>1</i>", "Two<br/>"]
 
 
 async def test_html_invalid_selector_reaches_catch(tmp_path: Path) -> None:
-    async with FlowRun(flow_of(html_node(tag="li[")), tmp_path) as run:
+    async with FlowHarness(tmp_path, flow_of(html_node(tag="li["))) as run:
         run.inject("h", {"payload": PAGE})
-        await run.settle()
-        assert run.received() == []
+        await settle(run)
+        assert run.received("out") == []
         assert "Malformed attribute selector" in run.received("caught")[0]["error"]["message"]

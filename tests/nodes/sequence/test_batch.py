@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.support.flows import FlowRun, flow_of
+from runtime.settings import Settings
+from tests.support.harness import FlowHarness
+from tests.support.nodeflows import flow_of, log_texts, settle
 
 
 def batch_node(**options: Any) -> dict[str, Any]:
@@ -21,7 +23,7 @@ def batch_node(**options: Any) -> dict[str, Any]:
 @pytest.mark.looptime
 async def test_batch_interval_groups_messages_per_interval(tmp_path: Path) -> None:
     loop = asyncio.get_running_loop()
-    async with FlowRun(flow_of(batch_node()), tmp_path) as run:
+    async with FlowHarness(tmp_path, flow_of(batch_node())) as run:
         start = loop.time()
         run.inject("b", {"payload": 1})
         run.inject("b", {"payload": 2})
@@ -29,19 +31,19 @@ async def test_batch_interval_groups_messages_per_interval(tmp_path: Path) -> No
         run.inject("b", {"payload": 3})
         await asyncio.sleep(1.0)
 
-        received = run.received()
+        received = run.received("out")
         assert [m["payload"] for m in received] == [1, 2, 3]
         assert [m["parts"]["count"] for m in received] == [2, 2, 1]
         assert received[0]["parts"]["id"] == received[0]["_msgid"]
-        times = [t - start for t in run.arrival_times()]
+        times = [t - start for t in run.arrival_times("out")]
         assert times == pytest.approx([1.0, 1.0, 2.0], abs=0.01)
 
 
 @pytest.mark.looptime
 async def test_batch_interval_sends_empty_sequence_when_allowed(tmp_path: Path) -> None:
-    async with FlowRun(flow_of(batch_node(allowEmptySequence=True)), tmp_path) as run:
+    async with FlowHarness(tmp_path, flow_of(batch_node(allowEmptySequence=True))) as run:
         await asyncio.sleep(2.5)
-        received = run.received()
+        received = run.received("out")
         assert [m["payload"] for m in received] == [None, None]
         assert all(m["parts"]["index"] == 0 and m["parts"]["count"] == 1 for m in received)
         assert received[0]["parts"]["id"] != received[1]["parts"]["id"]
@@ -50,47 +52,47 @@ async def test_batch_interval_sends_empty_sequence_when_allowed(tmp_path: Path) 
 @pytest.mark.looptime
 async def test_batch_interval_reset_drops_messages_and_restarts_timer(tmp_path: Path) -> None:
     loop = asyncio.get_running_loop()
-    async with FlowRun(flow_of(batch_node()), tmp_path) as run:
+    async with FlowHarness(tmp_path, flow_of(batch_node())) as run:
         start = loop.time()
         run.inject("b", {"payload": 1})
         await asyncio.sleep(0.6)
         run.inject("b", {"reset": True})
         run.inject("b", {"payload": 2})
         await asyncio.sleep(0.9)
-        assert run.received() == []
+        assert run.received("out") == []
 
         await asyncio.sleep(0.2)
-        assert [m["payload"] for m in run.received()] == [2]
-        assert run.arrival_times()[0] - start == pytest.approx(1.6, abs=0.01)
+        assert [m["payload"] for m in run.received("out")] == [2]
+        assert run.arrival_times("out")[0] - start == pytest.approx(1.6, abs=0.01)
 
 
 @pytest.mark.looptime
 async def test_batch_close_cancels_interval_timer(tmp_path: Path) -> None:
-    async with FlowRun(flow_of(batch_node()), tmp_path) as run:
+    async with FlowHarness(tmp_path, flow_of(batch_node())) as run:
         run.inject("b", {"payload": 1})
-        await run.settle()
+        await settle(run)
         node = run.runtime.get_node("b")
         assert node is not None
         await node.close(False)
         assert not run.runtime.busy
         await asyncio.sleep(5)
-        assert run.received() == []
+        assert run.received("out") == []
 
 
 async def test_batch_count_rejects_too_many_pending_messages(tmp_path: Path) -> None:
-    settings = {"node_message_buffer_max_length": 2}
-    async with FlowRun(flow_of(batch_node(mode="count", count=10)), tmp_path, settings) as run:
+    settings = Settings(data_dir=tmp_path, node_message_buffer_max_length=2)
+    async with FlowHarness(tmp_path, flow_of(batch_node(mode="count", count=10)), settings=settings) as run:
         for value in range(3):
             run.inject("b", {"payload": value})
-        await run.settle()
+        await settle(run)
         caught = run.received("caught")
         assert [m["payload"] for m in caught] == [2]
         assert caught[0]["error"]["message"] == "too many pending messages in batch node"
 
 
 async def test_batch_rejects_overlap_not_below_count(tmp_path: Path) -> None:
-    async with FlowRun(flow_of(batch_node(mode="count", count=2, overlap=2)), tmp_path) as run:
+    async with FlowHarness(tmp_path, flow_of(batch_node(mode="count", count=2, overlap=2))) as run:
         run.inject("b", {"payload": 1})
-        await run.settle()
-        assert run.received() == []
-        assert run.log_texts("error") == ["Invalid count and overlap"]
+        await settle(run)
+        assert run.received("out") == []
+        assert log_texts(run, "error") == ["Invalid count and overlap"]

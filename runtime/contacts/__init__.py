@@ -1,0 +1,1 @@
+"""Campaign contacts: identifiers and phone numbers, CSV reading, import, and the ``outwire contacts`` commands."""

@@ -1,0 +1,1 @@
+"""The JavaScript sandbox for function nodes (QuickJS via quickjs-ng)."""

@@ -1,0 +1,126 @@
+"""The ``outwire contacts`` commands, run through the real argument parser."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from runtime.cli import main
+
+SAMPLE = Path(__file__).parents[2] / "examples" / "contacts-sample.csv"
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = main(["contacts", *argv])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def _define_sample_fields(capsys: pytest.CaptureFixture[str], store: str) -> None:
+    for field, kind, extra in [("plan", "enum", ["--values", "gold,silver"]), ("score", "number", []),
+                               ("vip", "boolean", []), ("renewal_date", "date", [])]:
+        status, _, err = _run(capsys, "add-field", "--campaign", "spring", "--store", store, field, kind, *extra)
+        assert status == 0, err
+
+
+def test_contacts_import_list_and_delete(capsys: pytest.CaptureFixture[str], store_url: str) -> None:
+    status, _, err = _run(capsys, "create-campaign", "--campaign", "spring", "--region", "GB", "--store", store_url)
+    assert status == 0, err
+    _define_sample_fields(capsys, store_url)
+
+    status, out, err = _run(capsys, "import", "--campaign", "spring", "--store", store_url, str(SAMPLE))
+    assert status == 0, err
+    assert "inserted             4" in out
+    upload_id = out.split()[1].rstrip(":")
+
+    status, out, _ = _run(capsys, "list", "--campaign", "spring", "--store", store_url, "--json")
+    contacts = json.loads(out)
+    assert status == 0
+    assert [contact["first_name"] for contact in contacts] == ["Ann", "Bruno", "Chloé", "Dara"]
+    assert contacts[2]["email"] == "chloe.martin@example.fr"
+    assert contacts[2]["phone"] == "+33612345678"
+    assert contacts[0]["plan"] == "gold"
+    assert contacts[0]["upload_ids"] == [upload_id]
+
+    status, out, _ = _run(capsys, "uploads", "--campaign", "spring", "--store", store_url)
+    assert status == 0
+    assert upload_id in out
+    assert "finished" in out
+
+    status, out, _ = _run(capsys, "delete-upload", "--campaign", "spring", "--store", store_url, upload_id)
+    assert status == 0
+    assert f"upload {upload_id}: removed 4 contacts, kept 0" in out
+
+
+def test_contacts_import_creates_campaign_when_asked(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path / 'o.db'}"
+    csv_path = tmp_path / "c.csv"
+    csv_path.write_text("email;name\nANN@example.com;Ann\nnot-an-email;Bob\n")
+
+    status, out, err = _run(capsys, "import", "--campaign", "news", "--create-campaign", "--identifier", "email",
+                            "--store", store, "--rejects", str(tmp_path / "rejects.csv"), str(csv_path))
+
+    assert status == 0, err
+    assert "created campaign 'news' keyed on email" in err
+    assert "ignored columns: name" in out
+    assert "line 3: email: 'not-an-email' is not a valid email address" in out
+    assert (tmp_path / "rejects.csv").read_text().splitlines()[1] == "3,email,'not-an-email' is not a valid email address"
+
+
+def test_contacts_import_json_report(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path / 'o.db'}"
+    _run(capsys, "create-campaign", "--campaign", "spring", "--store", store)
+
+    status, out, _ = _run(capsys, "import", "--campaign", "spring", "--store", store, "--json", str(SAMPLE))
+
+    report = json.loads(out)
+    assert status == 0
+    assert report["rows_read"] == 4
+    assert report["ignored_columns"] == ["plan", "score", "vip", "renewal_date"]
+
+
+def test_contacts_import_rejects_unknown_campaign(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    status, _, err = _run(capsys, "import", "--campaign", "winter", "--store", f"sqlite:///{tmp_path / 'o.db'}",
+                          str(SAMPLE))
+
+    assert status == 2
+    assert err == "outwire: campaign 'winter' not found; create it first (outwire contacts import --create-campaign)\n"
+
+
+def test_contacts_import_rejects_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    status, _, err = _run(capsys, "import", "--campaign", "spring", "--store", f"sqlite:///{tmp_path / 'o.db'}",
+                          str(tmp_path / "nope.csv"))
+
+    assert status == 2
+    assert err == f"outwire: {tmp_path / 'nope.csv'}: file not found; check the path\n"
+
+
+def test_contacts_command_rejects_invalid_store_url(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = _run(capsys, "list", "--campaign", "spring", "--store", "redis://u:hunter2@cache/0")
+
+    assert status == 2
+    assert "outwire: invalid store URL 'redis://u:***@cache/0': use mongodb://HOST" in err
+    assert "hunter2" not in err
+
+
+def test_contacts_command_uses_store_url_from_environment(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OUTWIRE_STORE_URL", f"sqlite:///{tmp_path / 'env.db'}")
+
+    status, _, err = _run(capsys, "create-campaign", "--campaign", "spring")
+
+    assert status == 0, err
+    assert (tmp_path / "env.db").exists()
+
+
+def test_contacts_delete_upload_rejects_unknown_id(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path / 'o.db'}"
+    _run(capsys, "create-campaign", "--campaign", "spring", "--store", store)
+
+    status, _, err = _run(capsys, "delete-upload", "--campaign", "spring", "--store", store, "abc")
+
+    assert status == 2
+    assert "outwire: upload 'abc' not found in campaign 'spring'" in err

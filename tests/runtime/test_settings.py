@@ -1,0 +1,57 @@
+"""Settings precedence and errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from runtime.settings import SettingsError, load_settings
+
+
+def test_settings_flags_override_environment_over_file(tmp_path: Path) -> None:
+    settings_file = tmp_path / "outwire.toml"
+    settings_file.write_text('log_level = "DEBUG"\nfunction_timeout_s = 5\nnode_close_timeout_s = 3\n')
+
+    settings = load_settings(
+        settings_file,
+        environ={"OUTWIRE_FUNCTION_TIMEOUT_S": "7"},
+        overrides={"log_level": "ERROR", "data_dir": None},
+    )
+
+    assert settings.log_level == "ERROR"
+    assert settings.function_timeout_s == 7.0
+    assert settings.node_close_timeout_s == 3.0
+
+
+def test_settings_reject_unknown_key_naming_source(tmp_path: Path) -> None:
+    settings_file = tmp_path / "outwire.toml"
+    settings_file.write_text("funtion_timeout_s = 5\n")
+
+    with pytest.raises(SettingsError, match=r"settings file .*outwire.toml: unknown setting 'funtion_timeout_s'"):
+        load_settings(settings_file, environ={})
+
+
+def test_settings_reject_bad_number_from_environment() -> None:
+    with pytest.raises(SettingsError, match=r"environment variable OUTWIRE_HTTP_PORT: invalid value 'eighty'"):
+        load_settings(environ={"OUTWIRE_HTTP_PORT": "eighty"})
+
+
+def test_settings_reject_invalid_toml(tmp_path: Path) -> None:
+    settings_file = tmp_path / "outwire.toml"
+    settings_file.write_text("log_level = \n")
+
+    with pytest.raises(SettingsError, match=r"is not valid TOML"):
+        load_settings(settings_file, environ={})
+
+
+def test_settings_store_url_defaults_to_sqlite_in_data_dir(tmp_path: Path) -> None:
+    settings = load_settings(environ={"OUTWIRE_DATA_DIR": str(tmp_path)})
+
+    assert settings.resolved_store_url() == f"sqlite:///{tmp_path / 'outwire.db'}"
+
+
+def test_settings_parse_function_global_context_from_json_variable() -> None:
+    settings = load_settings(environ={"OUTWIRE_FUNCTION_GLOBAL_CONTEXT": '{"region": "EU"}'})
+
+    assert settings.function_global_context == {"region": "EU"}

@@ -1,0 +1,45 @@
+"""Checks on names and values before anything reaches a store."""
+
+from __future__ import annotations
+
+import pytest
+
+from runtime.store.models import Campaign, CustomField, StoreValueError, check_field_name, check_field_value
+
+
+@pytest.mark.parametrize("name", ["$where", "a.b", "", "1st", "x" * 65, "first name"])
+def test_check_field_name_rejects_unsafe_names(name: str) -> None:
+    with pytest.raises(StoreValueError, match="invalid field name"):
+        check_field_name(name)
+
+
+def test_check_field_value_rejects_containers() -> None:
+    with pytest.raises(StoreValueError, match="invalid value for field 'tier': expected a string, number"):
+        check_field_value("tier", {"$gt": ""})
+    with pytest.raises(StoreValueError, match="got list"):
+        check_field_value("tier", ["a"])
+
+
+def test_custom_field_rejects_predefined_name() -> None:
+    with pytest.raises(StoreValueError, match="custom field 'email' has the name of a predefined field"):
+        CustomField("email", "string")
+
+
+def test_custom_field_rejects_unknown_type() -> None:
+    with pytest.raises(StoreValueError, match="invalid type 'money'; use one of string, number"):
+        CustomField("budget", "money")
+
+
+def test_custom_field_enum_needs_values() -> None:
+    with pytest.raises(StoreValueError, match="enum field 'tier' needs at least one value"):
+        CustomField("tier", "enum")
+
+
+def test_campaign_rejects_unknown_identifier_field() -> None:
+    with pytest.raises(StoreValueError, match="invalid identifier field 'first_name'; use one of phone"):
+        Campaign(name="spring", identifier_field="first_name")
+
+
+def test_campaign_rejects_colon_in_name() -> None:
+    with pytest.raises(StoreValueError, match="invalid campaign name 'a:b'"):
+        Campaign(name="a:b")
