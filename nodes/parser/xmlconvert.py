@@ -35,7 +35,7 @@ class XMLError(ValueError):
 
 
 class XMLTypeError(XMLError):
-    """What JavaScript reports as a TypeError while xml2js builds XML (a null payload)."""
+    """A JavaScript TypeError from xml2js's builder (for a null payload)."""
 
 
 # xml2js's defaults for the options Outwire reads.

@@ -139,8 +139,12 @@ def _to_message_value(value: Any) -> Any:
 def _key_text(key: Any) -> str:
     if isinstance(key, str):
         return key
-    if isinstance(key, (bool, int, float)) or key is None:
-        return "null" if key is None else number_to_string(key) if not isinstance(key, bool) else str(key).lower()
+    if key is None:
+        return "null"
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if isinstance(key, (int, float)):
+        return number_to_string(key)
     return str(key)
 
 

@@ -323,7 +323,7 @@ class JoinNode(Node):
 
 @dataclass
 class _PartSpec:
-    """Where one message belongs and how its group is built."""
+    """The group one message belongs to, and how that group is built."""
 
     group_id: Any
     kind: Any
@@ -347,7 +347,7 @@ def _store_element(group: _Group, index: Any, value: Any) -> None:
     key = to_js_string(index)
     if not _ARRAY_INDEX_RE.match(key):
         # NOTE: JavaScript stores a non-integer index as a plain property, which
-        # the join output ignores; only the count sees it here, as in Node-RED.
+        # the join output ignores. Only the count includes it, as in Node-RED.
         group.current_count += 1
         return
     position = int(key)

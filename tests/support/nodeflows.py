@@ -9,7 +9,7 @@ from tests.support.harness import TAB_ID, FlowHarness, sink
 
 
 def flow_of(*nodes: dict[str, Any], catch: bool = True) -> list[dict[str, Any]]:
-    """Return a flow list: one tab, ``nodes`` (wired to ``out`` unless they say otherwise) and the sinks."""
+    """Return a flow list: one tab, ``nodes`` (wired to ``out`` unless they set ``wires``) and the sinks."""
     flow: list[dict[str, Any]] = [{"id": TAB_ID, "type": "tab", "label": TAB_ID}]
     for node in nodes:
         flow.append({"z": TAB_ID, "x": 100, "y": 100, "wires": [["out"]], **node})
