@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.harness import FlowHarness
-from tests.support.nodeflows import flow_of, log_texts, settle
+from tests.support.nodeflows import flow_of, settle
 
 PAGE = '<ul><li class="a b" id="one">One &amp; <i>1</i></li><li>Two<br></li></ul>'
 
