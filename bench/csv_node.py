@@ -55,7 +55,7 @@ def make_csv(size_bytes: int, seed: int = 1) -> tuple[str, int]:
 
 
 async def build_node(data_dir: Path) -> Any:
-    flow = [
+    flow: list[dict[str, Any]] = [
         {"id": "t1", "type": "tab", "label": "bench"},
         {"id": "csv1", "type": "csv", "z": "t1", "spec": "rfc", "sep": ",", "hdrin": True, "hdrout": "none",
          "multi": "mult", "ret": "\\n", "temp": "", "skip": "0", "strings": True,
