@@ -214,6 +214,14 @@ _NUMBER_RE = re.compile(
 )
 
 
+_RADIX = {"x": 16, "o": 8, "b": 2}
+_RADIX_DIGITS_RE = {
+    "x": re.compile(r"^[0-9a-fA-F]+$"),
+    "o": re.compile(r"^[0-7]+$"),
+    "b": re.compile(r"^[01]+$"),
+}
+
+
 def to_js_number(value: Any) -> float | int:
     """Convert a value to a number as JavaScript's ``Number(value)`` does."""
     if isinstance(value, bool):
@@ -243,11 +251,9 @@ def _string_to_number(text: str) -> float | int:
         return 0
     lowered = stripped.lower()
     if lowered.startswith(("0x", "0o", "0b")) and not stripped[0] in "+-":
-        base = {"x": 16, "o": 8, "b": 2}[lowered[1]]
-        try:
-            return int(stripped[2:], base)
-        except ValueError:
-            return math.nan
+        # Only the digits of the base may follow; Python's int() would also take a sign or "_".
+        digits = _RADIX_DIGITS_RE[lowered[1]]
+        return int(stripped[2:], _RADIX[lowered[1]]) if digits.match(stripped[2:]) else math.nan
     if not _NUMBER_RE.match(stripped):
         return math.nan
     number = float(stripped)

@@ -56,6 +56,11 @@ class Settings:
     # Node-RED gives each node 15 s to close before it logs and moves on.
     node_close_timeout_s: float = 15.0
 
+    # Most messages a join, sort or batch node may hold while it waits for the
+    # rest of a sequence (Node-RED's nodeMessageBufferMaxLength); 0 means no limit,
+    # Node-RED's default. Past it the node drops what it holds and reports an error.
+    node_message_buffer_max_length: int = 0
+
     # HTTP server for http-in nodes (runtime/httpserver.py). It starts when a
     # flow has an http-in node or http_port is set; port 0 then takes a free
     # port, which is logged. http_node_root prefixes every http-in path.

@@ -1,12 +1,20 @@
-"""Timing-node cases beyond the conformance corpus, recorded from Node-RED 4.1.8.
+"""Node cases beyond the conformance corpus, recorded from Node-RED 4.1.8.
 
 Each file in ``cases/`` was run through a real Node-RED 4.1.8 by the corpus
 recorder, which wrote its ``expect*`` fields. Outwire must reproduce them
-under the corpus's matching rules. The cases cover delay, trigger and filter
-(rbe) behaviour that the corpus leaves out. Examples are flush and reset in
-the rate limiter, per-topic queues with two outputs, status and complete
-events, trigger extend with the latest payload, zero and negative trigger
-durations, and every deadband and narrowband variant.
+under the corpus's matching rules. The cases cover behaviour that the corpus
+leaves out. For the timing nodes: flush and reset in the rate limiter,
+per-topic queues with two outputs, status and complete events, trigger extend
+with the latest payload, zero and negative trigger durations, and every
+deadband and narrowband variant. For the sequence nodes: stream and
+fixed-length splits, join accumulate, reset, holes and reduce errors, sort by
+JavaScript comparison, and batch limits. For the parser nodes: the legacy CSV
+parser and generator, CSV generation, xml, yaml and html.
+
+Two files compare error text loosely (``loose_paths``): csv/rfc-parse-bad-header,
+because Outwire adds the line and column to the message, and yaml/invalid,
+because PyYAML words errors differently from js-yaml.
+tests/nodes/parser/test_csv.py and test_yaml.py pin those texts.
 """
 
 from __future__ import annotations
