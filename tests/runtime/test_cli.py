@@ -80,14 +80,21 @@ def test_run_stops_gracefully_on_sigterm_and_flushes_file_context(tmp_path: Path
          "func": "flow.set('ticks', (flow.get('ticks') || 0) + 1); return null;", "wires": [[]]},
     ])
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "runtime.cli", "run", str(flow), "--context-store", "file",
-         "--data-dir", str(tmp_path / "data")],
-        cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True,
-    )
-    time.sleep(1.5)
-    process.send_signal(signal.SIGTERM)
-    _, stderr = process.communicate(timeout=30)
+    log_path = tmp_path / "stderr.log"
+    with open(log_path, "w", encoding="utf-8") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "runtime.cli", "run", str(flow), "--context-store", "file",
+             "--data-dir", str(tmp_path / "data")],
+            cwd=tmp_path, env=env, stderr=log_file, text=True,
+        )
+        # Wait for the flows to start (slow under load), then let a few ticks pass.
+        deadline = time.monotonic() + 30
+        while "started 1 flows" not in log_path.read_text(encoding="utf-8") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    stderr = log_path.read_text(encoding="utf-8")
 
     assert process.returncode == 0, stderr
     assert "stopping (signal)" in stderr
