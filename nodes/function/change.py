@@ -18,7 +18,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from nodes.function.change_rules import ChangeRule, RuleConfigError, legacy_rule, normalise_rule
+from nodes.function.change_rules import (
+    ChangeRule,
+    RuleConfigError,
+    legacy_rule,
+    normalise_rule,
+)
 from runtime.message import Message
 from runtime.node import PENDING, Node
 from runtime.registry import register

@@ -17,12 +17,19 @@ from runtime.expressions import Expression, ExpressionError
 from runtime.jsregex import JSRegex, JSRegexError, compile_js_regex, escape_for_regex
 from runtime.jsvalues import UNDEFINED, JSRegExp, js_typeof, to_js_number, to_js_string
 from runtime.message import Message, clone_value
-from runtime.propertypath import NestedRef, get_property, parse, resolve_parts, set_path, set_property
+from runtime.propertypath import (
+    NestedRef,
+    get_property,
+    parse,
+    resolve_parts,
+    set_path,
+    set_property,
+)
 from runtime.typed import evaluate_date, evaluate_env
 
 if TYPE_CHECKING:
-    from runtime.context import Scope
     from nodes.function.change import ChangeNode
+    from runtime.context import Scope
 
 _CONTEXT_TYPES = ("msg", "flow", "global")
 
@@ -281,7 +288,7 @@ class _ToValue:
 class _SearchValue:
     """The search side of a ``change`` rule for one message: type, value and expression."""
 
-    __slots__ = ("kind", "value", "regex")
+    __slots__ = ("kind", "regex", "value")
 
     def __init__(self, kind: str | None, value: Any, regex: JSRegex | None) -> None:
         self.kind = kind
@@ -392,8 +399,7 @@ def _buffer_from(data: Any) -> bytearray:
 def _static_parts(expression: Any) -> list[Any] | None:
     """Parse a msg property once; None when it needs the message (``[msg.x]``) or is invalid."""
     text = to_js_string(expression)
-    if text.startswith("msg."):
-        text = text[4:]
+    text = text.removeprefix("msg.")
     try:
         parts = parse(text)
     except ValueError:
