@@ -151,6 +151,22 @@ def strip_msg_prefix(expression: str) -> str:
     return expression[4:] if expression.startswith("msg.") else expression
 
 
+def static_parts(expression: str) -> list[str | int] | None:
+    """Parse a msg property once for repeated reads and writes (``msg.`` prefix allowed).
+
+    Returns None when the parts depend on the message (``[msg.x]``) or the
+    expression is invalid, so callers fall back to the per-message helpers,
+    which report the error.
+    """
+    try:
+        parts = parse(strip_msg_prefix(expression))
+    except PropertyExpressionError:
+        return None
+    if any(isinstance(part, NestedRef) for part in parts):
+        return None
+    return list(parts)  # type: ignore[arg-type]  # NestedRef excluded just above
+
+
 def resolve_parts(parts: tuple[PathPart, ...], root: Any) -> list[str | int]:
     """Replace nested ``[msg.x]`` references in ``parts`` with their values in ``root``."""
     resolved: list[str | int] = []
