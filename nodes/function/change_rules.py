@@ -17,14 +17,7 @@ from runtime.expressions import Expression, ExpressionError
 from runtime.jsregex import JSRegex, JSRegexError, compile_js_regex, escape_for_regex
 from runtime.jsvalues import UNDEFINED, JSRegExp, js_typeof, to_js_number, to_js_string
 from runtime.message import Message, clone_value
-from runtime.propertypath import (
-    NestedRef,
-    get_property,
-    parse,
-    resolve_parts,
-    set_path,
-    set_property,
-)
+from runtime.propertypath import get_property, parse, resolve_parts, set_path, set_property, static_parts
 from runtime.typed import evaluate_date, evaluate_env
 
 if TYPE_CHECKING:
@@ -138,7 +131,7 @@ class _Step:
         self.search = _Search(rule, compile_regex=compile_config) if self.action == "change" else None
         self._parts: list[Any] | None = None
         if self.prop_type == "msg":
-            self._parts = _static_parts(self.prop)
+            self._parts = static_parts(to_js_string(self.prop))
 
     def apply(self, msg: Message) -> bool:
         try:
@@ -394,19 +387,6 @@ def _buffer_from(data: Any) -> bytearray:
         number = to_js_number(item)
         out.append(0 if math.isnan(number) or math.isinf(number) else int(number) & 0xFF)
     return out
-
-
-def _static_parts(expression: Any) -> list[Any] | None:
-    """Parse a msg property once; None when it needs the message (``[msg.x]``) or is invalid."""
-    text = to_js_string(expression)
-    text = text.removeprefix("msg.")
-    try:
-        parts = parse(text)
-    except ValueError:
-        return None
-    if any(isinstance(part, NestedRef) for part in parts):
-        return None
-    return list(parts)
 
 
 def _resolve_nested_key(key: str, msg: Message) -> str:
