@@ -57,7 +57,7 @@ class JSRegexError(ValueError):
 class JSRegex:
     """One compiled JavaScript regular expression."""
 
-    __slots__ = ("source", "flags", "pattern", "is_global", "is_sticky")
+    __slots__ = ("flags", "is_global", "is_sticky", "pattern", "source")
 
     def __init__(self, source: str, flags: str, pattern: re.Pattern[str]) -> None:
         self.source = source
@@ -95,6 +95,8 @@ def _compile_cached(source: str, flags: str) -> JSRegex:
 
     translated = _Translator(source, flags).run()
     options = re.IGNORECASE if "i" in flags else 0
+    if "s" in flags:
+        options |= re.DOTALL
     try:
         pattern = re.compile(translated, options)
     except re.error as exc:
