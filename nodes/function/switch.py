@@ -42,6 +42,8 @@ class _Rule:
             raise ValueError(f"switch rule operator {self.operator_name!r} is not known; use one of {known}")
         self.operator = operator
         self.ignore_case = config.get("case")
+        self.is_else = self.operator_name == "else"
+        self.is_jsonata_exp = self.operator_name == "jsonata_exp"
 
         value = config.get("v", UNDEFINED)
         self.value = RuleValue(value, config.get("vt") or default_value_type(value), node, "v")
@@ -146,17 +148,18 @@ class SwitchNode(Node):
             return []
         parts = msg.get("parts", UNDEFINED)
         has_parts = _has_parts(msg)
+        previous = self._previous
         onward: list[Message | None] = []
         else_flag = True
         for rule in self._rules:
-            if rule.operator_name == "jsonata_exp" and has_parts:
+            if rule.is_jsonata_exp and has_parts:
                 # Node-RED assigns these on the expression itself, so they stay for later messages.
                 rule.value.assigned.update(I=parts.get("index"), N=parts.get("count"))
-            first = rule.value.evaluate(msg, self._previous)
-            second = rule.value2.evaluate(msg, self._previous) if rule.value2 is not None else UNDEFINED
+            first = rule.value.const if rule.value.is_constant else rule.value.evaluate(msg, previous)
+            second = rule.value2.evaluate(msg, previous) if rule.value2 is not None else UNDEFINED
 
             subject = value
-            if rule.operator_name == "else":
+            if rule.is_else:
                 subject, else_flag = else_flag, True
             if rule.operator(subject, first, second, rule.ignore_case, parts):
                 onward.append(msg)

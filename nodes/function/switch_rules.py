@@ -28,6 +28,7 @@ from runtime.jsvalues import (
     to_js_number,
     to_js_string,
 )
+from runtime.propertypath import read_member, static_parts
 from runtime.typed import TypedValue
 
 if TYPE_CHECKING:
@@ -185,9 +186,16 @@ def _op_nempty(a: Any, *_: Any) -> bool:
 
 Operator = Callable[[Any, Any, Any, Any, Any], Any]
 
+def _op_eq(a: Any, b: Any, *_: Any) -> bool:
+    # Two strings, the usual case, compare directly; anything else needs JavaScript's ==.
+    if a.__class__ is str and b.__class__ is str:
+        return bool(a == b)
+    return loose_equals(a, b)
+
+
 OPERATORS: dict[str, Operator] = {
-    "eq": lambda a, b, *_: loose_equals(a, b),
-    "neq": lambda a, b, *_: not loose_equals(a, b),
+    "eq": _op_eq,
+    "neq": lambda a, b, *_: not _op_eq(a, b),
     "lt": lambda a, b, *_: less_than(a, b) is True,
     "lte": lambda a, b, *_: _lte(a, b),
     "gt": lambda a, b, *_: less_than(b, a) is True,
@@ -237,6 +245,8 @@ class RuleValue:
         self.typed: TypedValue | None = None
         self.const: Any = UNDEFINED
         self.assigned: dict[str, Any] = {}
+        # Parsed once for the common msg property; None falls back to TypedValue.
+        self._msg_parts = static_parts(to_js_string(raw)) if kind == "msg" else None
         if kind == "jsonata":
             try:
                 self.expression = Expression(to_js_string(raw), node)
@@ -248,8 +258,11 @@ class RuleValue:
             self.const = to_js_number(raw)
         elif kind in ("json", "null") and role == "v":
             self.const = kind
+        elif kind == "bool":
+            self.const = to_js_string(raw).lower() == "true"
         elif self.kind != "prev":
             self.typed = TypedValue(raw, kind, node)
+        self.is_constant = kind in ("str", "num", "bool") or (kind in ("json", "null") and role == "v")
 
     def evaluate(self, msg: Message, previous: Any) -> Any:
         """Return the value for ``msg``.
@@ -257,6 +270,8 @@ class RuleValue:
         Raises ``ExpressionError`` for a failing JSONata expression, and the
         conversion error of a bad json, bin or re constant.
         """
+        if self._msg_parts is not None:
+            return _read_msg(msg, self._msg_parts)
         if self.kind == "prev":
             return previous
         if self.expression is not None:
@@ -280,3 +295,15 @@ class RuleValue:
         except Exception as exc:  # noqa: BLE001 - every evaluation failure is a JSONata error in Node-RED
             raise ExpressionError(str(exc)) from exc
 
+
+def _read_msg(msg: Message, parts: list[str | int]) -> Any:
+    """Read a parsed msg property; undefined where JavaScript would throw (a missing parent)."""
+    value: Any = msg
+    for part in parts:
+        if value.__class__ is dict:
+            value = value.get(part if part.__class__ is str else str(part), UNDEFINED)
+        elif value is None or value is UNDEFINED:
+            return UNDEFINED
+        else:
+            value = read_member(value, part)
+    return value
