@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from runtime.jsvalues import JSOpaque, normalise_number
+from runtime.jsvalues import UNDEFINED, JSOpaque, normalise_number
 
 _BOOL_RE = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 _NULL_RE = re.compile(r"^(?:~|null|Null|NULL|)$")
@@ -80,7 +80,13 @@ _CoreSchemaLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 
 def load(text: str) -> Any:
-    """Parse one YAML document as js-yaml's ``load`` does, into message values."""
+    """Parse one YAML document as js-yaml's ``load`` does, into message values.
+
+    Empty text has no document, which js-yaml returns as undefined; any other
+    text without content (a comment, ``---``) is null.
+    """
+    if text == "":
+        return UNDEFINED
     try:
         document = yaml.load(text, Loader=_CoreSchemaLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:

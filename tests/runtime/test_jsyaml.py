@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from runtime import jsyaml
-from runtime.jsvalues import JSOpaque
+from runtime.jsvalues import UNDEFINED, JSOpaque
 
 
 def test_load_uses_yaml_1_2_core_types() -> None:
@@ -31,3 +31,8 @@ def test_load_binary_as_uint8array() -> None:
 def test_load_invalid_yaml_raises() -> None:
     with pytest.raises(jsyaml.YAMLError, match="expected ',' or '}'"):
         jsyaml.load("a: {bad\nb: 1")
+
+
+def test_load_empty_text_is_undefined() -> None:
+    assert jsyaml.load("") is UNDEFINED
+    assert jsyaml.load("# only a comment") is None
