@@ -136,8 +136,12 @@ class TemplateNode(Node):
 
     def _store(self, msg: Message, value: Any) -> Any:
         if self.field_type == "msg":
-            if self._field_parts is not None:
-                set_path(msg, self._field_parts, value, value is not UNDEFINED)
+            parts = self._field_parts
+            if parts is not None and len(parts) == 1 and value is not UNDEFINED:
+                # A top-level field (msg.payload, usually) needs no path walk.
+                msg[str(parts[0])] = value
+            elif parts is not None:
+                set_path(msg, parts, value, value is not UNDEFINED)
             else:
                 set_property(msg, self.field, value)
             return msg
