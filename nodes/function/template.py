@@ -86,6 +86,10 @@ class TemplateNode(Node):
                 self._template_error = exc
         self._context_names = _context_names(self._template.names) if self._template is not None else ()
 
+    def source_name(self) -> Any:
+        # Node-RED's template node copies n.name itself, so an unnamed one reports "".
+        return self.config.get("name", UNDEFINED)
+
     def on_input(self, msg: Message) -> Any:
         text = self.template_text
         if "template" in msg and (text == "" or text is None):
