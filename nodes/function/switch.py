@@ -17,15 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from nodes.function.switch_rules import (
-    OPERATORS,
-    RuleConfigError,
-    RuleError,
-    RuleValue,
-    default_value_type,
-)
+from nodes.function.switch_rules import OPERATORS, RuleConfigError, RuleValue, default_value_type
 from runtime.expressions import ExpressionError
-from runtime.jsvalues import UNDEFINED, to_js_string
+from runtime.jsvalues import UNDEFINED, JSError, to_js_string
 from runtime.message import Message, clone_message, generate_id
 from runtime.node import PENDING, Node
 from runtime.registry import register
@@ -129,10 +123,11 @@ class SwitchNode(Node):
         except ExpressionError as exc:
             self.error(f"Invalid JSONata expression: {exc}", msg)
             return None
-        except RuleError as exc:
-            self.error(exc.error, msg)
+        except JSError as exc:
+            # A rule that throws in JavaScript for this message (bad regex, no msg.parts).
+            self.error(exc, msg)
             return None
-        except Exception as exc:  # noqa: BLE001 - a rule that fails (bad regex, no msg.parts) is a node error
+        except Exception as exc:  # noqa: BLE001 - any other rule failure is a node error, as a throw is in Node-RED
             self.error(exc, msg)
             return None
 

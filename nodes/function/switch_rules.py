@@ -43,14 +43,6 @@ class RuleConfigError(ValueError):
     """A rule that Node-RED rejects at deploy; the message is Node-RED's log text."""
 
 
-class RuleError(Exception):
-    """A rule that throws in JavaScript for this message; ``error`` is the JavaScript error to report."""
-
-    def __init__(self, error: JSError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
 # -- JavaScript comparisons ------------------------------------------------------
 
 
@@ -97,7 +89,7 @@ def _op_regex(a: Any, b: Any, c: Any, ignore_case: Any, parts: Any) -> bool:
     try:
         regex = compile_js_regex(source, "i" if ignore_case else "")
     except JSRegexError as exc:
-        raise RuleError(JSError(str(exc), name="SyntaxError")) from None
+        raise JSError(str(exc), name="SyntaxError") from None
     # ``a + ""`` converts a Date with its string form (the default ToPrimitive hint), as to_js_string does.
     return regex.search(to_js_string(a)) is not None
 
@@ -138,7 +130,7 @@ def _parts_field(parts: Any, key: str) -> Any:
     """Read ``msg.parts[key]``; reading beneath a missing ``parts`` fails as in JavaScript."""
     if parts is None or parts is UNDEFINED:
         shown = "null" if parts is None else "undefined"
-        raise RuleError(JSError(f"Cannot read properties of {shown} (reading '{key}')", name="TypeError"))
+        raise JSError(f"Cannot read properties of {shown} (reading '{key}')", name="TypeError")
     if isinstance(parts, dict):
         return parts.get(key, UNDEFINED)
     return UNDEFINED
