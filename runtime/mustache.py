@@ -21,8 +21,8 @@ render through pystache's ``RenderEngine`` with hooks for the rules above.
 Both paths give the same output.
 
 NOTE: the fast path and the name list read pystache 0.6's parse tree
-(``ParsedTemplate._parse_tree`` and its node classes), which pystache does
-not document; a pystache upgrade must keep those.
+(``ParsedTemplate._parse_tree`` and its node classes). pystache does not
+document them, so a pystache upgrade must be checked against these tests.
 
 Callers adapt name resolution with ``fallback`` (called for names that no
 context has, e.g. Node-RED's ``{{flow.x}}``) and ``escape_root_strings``
