@@ -21,7 +21,8 @@ import functools
 import re
 from typing import Any
 
-from runtime import jsjson, jsyaml
+from nodes.parser.yaml import load_yaml
+from runtime import jsjson
 from runtime.context import ContextError, parse_store_key
 from runtime.jsvalues import UNDEFINED, js_truthy, js_typeof, to_js_string
 from runtime.message import Message
@@ -34,6 +35,10 @@ from runtime.typed import evaluate_env
 # Node-RED's patterns for context and environment names in a template (JavaScript's \w is ASCII).
 _CONTEXT_NAME_RE = re.compile(r"^(flow|global)(?:\[([A-Za-z0-9_]+)\])?\.(.+)")
 _ENV_NAME_RE = re.compile(r"^env\.(.+)")
+
+
+class _YAMLOutputError(ValueError):
+    """Rendered text that is not valid YAML; the message is the yaml node's js-yaml-style text."""
 
 
 def _no_fallback(name: str) -> str:
@@ -101,7 +106,7 @@ class TemplateNode(Node):
             else:
                 value = text
             return self._store(msg, self._parse_output(value))
-        except (MustacheError, jsjson.JSONParseError, jsyaml.YAMLError, PropertyExpressionError, ContextError) as exc:
+        except (MustacheError, jsjson.JSONParseError, _YAMLOutputError, PropertyExpressionError, ContextError) as exc:
             # Node-RED reports err.message, without the error's name.
             self.error(str(exc), msg)
             return PENDING
@@ -135,7 +140,10 @@ class TemplateNode(Node):
         if self.output_format == "json":
             return jsjson.parse(text if isinstance(text, str) else to_js_string(text))
         if self.output_format == "yaml":
-            return jsyaml.load(text if isinstance(text, str) else to_js_string(text))
+            try:
+                return load_yaml(text if isinstance(text, str) else to_js_string(text))
+            except ValueError as exc:
+                raise _YAMLOutputError(str(exc)) from exc
         return text
 
     def _store(self, msg: Message, value: Any) -> Any:
