@@ -15,6 +15,8 @@ renumbered over the messages that port received.
 
 from __future__ import annotations
 
+from collections import deque
+
 from typing import Any
 
 from nodes.function.switch_rules import OPERATORS, RuleConfigError, RuleValue, default_value_type
@@ -23,6 +25,11 @@ from runtime.jsvalues import UNDEFINED, JSError, to_js_string
 from runtime.message import Message, clone_message, generate_id
 from runtime.node import PENDING, Node
 from runtime.registry import register
+
+
+# Delivered by the switch to itself through the run queue: "handle the next
+# waiting message" (Node-RED's setImmediate continuation).
+_CONTINUE: Any = object()
 
 
 class _Rule:
@@ -91,6 +98,8 @@ class SwitchNode(Node):
         self._needs_count = self._repair or any(rule.operator_name == "tail" for rule in self._rules)
 
         self._previous: Any = None
+        self._backlog: deque[Message] = deque()
+        self._handling = False
         self._pending_count = 0
         self._pending_in: dict[Any, _Group] = {}
         self._pending_out: dict[Any, list[list[Message | None]]] = {}
@@ -98,9 +107,37 @@ class SwitchNode(Node):
 
     @property
     def _max_kept(self) -> int:
-        # NOTE: Node-RED's nodeMessageBufferMaxLength. Settings has no such field yet,
-        # so this is 0 (no limit) until the engine adds node_message_buffer_max_length.
-        return int(getattr(self.runtime.settings, "node_message_buffer_max_length", 0) or 0)
+        # Node-RED's nodeMessageBufferMaxLength; 0 means no limit.
+        return int(self.runtime.settings.node_message_buffer_max_length or 0)
+
+    def receive(self, msg: Message) -> None:
+        """Handle one message per turn of the run queue, as Node-RED's switch does.
+
+        Node-RED's switch processes a message, then schedules its next one with
+        setImmediate; messages that arrive in between wait in its own queue. The
+        deliveries of other nodes therefore overtake the switch's backlog, which
+        decides the order messages reach later nodes. The continuation here goes
+        through the run queue for the same effect. Like Node-RED's, the switch
+        never reports its messages done, so complete nodes do not see them.
+        """
+        if msg is _CONTINUE:
+            if self._backlog:
+                self._handle(self._backlog.popleft())
+            else:
+                self._handling = False
+            return
+        if self._handling:
+            self._backlog.append(msg)
+            return
+        self._handling = True
+        self._handle(msg)
+
+    def _handle(self, msg: Message) -> None:
+        try:
+            self.on_input(msg)
+        except Exception as exc:  # noqa: BLE001 - reported with the message, as a throw is in Node-RED
+            self.error(exc, msg)
+        self._deliver(self, _CONTINUE)
 
     def on_input(self, msg: Message) -> Any:
         if not self._valid:
@@ -231,6 +268,8 @@ class SwitchNode(Node):
             self.send(ports)
 
     def _clear_pending(self) -> None:
+        self._backlog.clear()
+        self._handling = False
         self._pending_count = 0
         self._pending_in = {}
         self._pending_out = {}
