@@ -111,7 +111,10 @@ class FunctionNode(Node):
     async def start(self) -> None:
         info = {"id": self.id, "name": self.name, "path": f"{self.flow.path}/{self.alias or self.id}",
                 "outputCount": self.output_count}
-        self.sandbox.configure(info, self.id in self.flow.complete_map)
+        lazy = self.runtime.contexts.default == "memory"
+        self.sandbox.configure(info, self.id in self.flow.complete_map, lazy_node_writes=lazy)
+        if lazy:
+            self.context().before_access = self.sandbox.write_back
         if self.setup_source and not self._broken:
             self._state = _RESOLVING
             try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from runtime.jsvalues import UNDEFINED
@@ -146,6 +147,24 @@ class NodeContext(Scope):
         super().__init__(manager, scope_id)
         self.flow = flow
         self.global_ = global_
+        # Called before every access, for nodes that keep recent writes
+        # elsewhere (the function node keeps them in JavaScript).
+        self.before_access: Callable[[], None] | None = None
+
+    def get(self, key: Any, store: str | None = None) -> Any:
+        if self.before_access is not None:
+            self.before_access()
+        return super().get(key, store)
+
+    def set(self, key: Any, value: Any = UNDEFINED, store: str | None = None) -> None:
+        if self.before_access is not None:
+            self.before_access()
+        super().set(key, value, store)
+
+    def keys(self, store: str | None = None) -> list[str]:
+        if self.before_access is not None:
+            self.before_access()
+        return super().keys(store)
 
 
 class ContextManager:

@@ -188,7 +188,7 @@
     if (events.length >= FLUSH_EVERY) flushNow();
   }
   function takeEvents() {
-    if (nodeDirty.length) writeNodeDirty();
+    if (nodeDirty.length && !lazyNodeWrites) writeNodeDirty();
     if (events.length === 0) return null;
     const pending = events;
     events = [];
@@ -346,6 +346,9 @@
   // while Python's context version (bumped by every write anywhere) is the one
   // this run started with. Keys with a store, a path or $parent bypass caches.
   const caches = { node: new Map(), flow: new Map(), global: new Map() };
+  // With the memory store nothing persists the node's context, so writes stay
+  // here until Python reads the context (see FunctionSandbox.write_back).
+  let lazyNodeWrites = false;
   let nodeDirty = [];
   const nodeDirtyFlags = new Map();
   let contextVersion = -1;
@@ -663,9 +666,13 @@
   }
 
   g.__outwire = {
-    configure: function (info, wantMsgOnDone) {
+    configure: function (info, wantMsgOnDone, lazyWrites) {
       nodeInfo = JSON.parse(info);
       wantDoneMsg = wantMsgOnDone;
+      lazyNodeWrites = lazyWrites;
+    },
+    writeBack: function () {
+      if (nodeDirty.length) writeNodeDirty();
     },
     compile: function (source, usesDone, mentionsNode) {
       userFunction = (0, eval)(source);
@@ -699,6 +706,7 @@
       }
       for (const id of Array.from(timers.keys())) removeTimer(id);
       if (statusUsed) nodeStatus({});
+      if (nodeDirty.length) writeNodeDirty();
       return takeEvents();
     },
     fireTimer: fireTimer,

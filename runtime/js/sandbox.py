@@ -231,10 +231,12 @@ class FunctionSandbox:
         self._run_close = self._context.eval(api + ".runClose")
         self._fire_timer = self._context.eval(api + ".fireTimer")
         self._take_events = self._context.eval(api + ".takeEvents")
+        self._write_back = self._context.eval(api + ".writeBack")
         self._context.eval("delete globalThis.__outwire")
         self._timers: dict[int, Any] = {}
         self._scopes: dict[str, Any] | None = None
         self._contexts = node.runtime.contexts
+        self._running = False
 
     # -- host functions (called from JavaScript; they must never raise) ----
 
@@ -295,8 +297,23 @@ class FunctionSandbox:
 
     # -- entry points ------------------------------------------------------
 
-    def configure(self, info: dict[str, Any], want_done_msg: bool) -> None:
-        self._configure(orjson.dumps(info).decode("utf-8"), want_done_msg)
+    def configure(self, info: dict[str, Any], want_done_msg: bool, *, lazy_node_writes: bool = False) -> None:
+        """Pass node details to the prelude; see :meth:`write_back` for ``lazy_node_writes``."""
+        self._configure(orjson.dumps(info).decode("utf-8"), want_done_msg, lazy_node_writes)
+
+    def write_back(self) -> None:
+        """Copy the node context values JavaScript changed into the context store.
+
+        With ``lazy_node_writes`` the prelude keeps them until this is called;
+        the node's context object calls it before every read from Python.
+        """
+        if self._running:
+            return  # a read made from inside JavaScript; the prelude orders those itself
+        self._running = True
+        try:
+            self._write_back()
+        finally:
+            self._running = False
 
     def compile(self, source: str, uses_done: bool, *, mentions_node: bool = True, kind: str = "body") -> None:
         """Compile the wrapped user function; raise :class:`ScriptError` on a syntax error."""
@@ -340,6 +357,7 @@ class FunctionSandbox:
         """Call into JavaScript under the time limit, then run queued promise jobs."""
         context = self._context
         interrupt.set_deadline(self.timeout_s)
+        self._running = True
         try:
             text = function(*args)
             if text is not None:
@@ -357,6 +375,7 @@ class FunctionSandbox:
             self._after_abort()
             raise JSError("Maximum call stack size exceeded", name="RangeError") from None
         finally:
+            self._running = False
             interrupt.clear_deadline()
 
     def _after_abort(self) -> None:

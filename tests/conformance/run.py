@@ -196,7 +196,10 @@ def _read_context(runtime: Runtime, request: dict[str, Any]) -> dict[str, Any]:
     elif scope_kind == "flow":
         scope = contexts.flow_scope(request["flow"])
     else:
-        scope = Scope(contexts, f"{request['node']}:{request['flow']}")
+        # Read through the node's own context object while it runs, as
+        # Node-RED's getNode(id).context() does; after stop, from the store.
+        running = runtime.get_node(request["node"])
+        scope = running.context() if running is not None else Scope(contexts, f"{request['node']}:{request['flow']}")
     return {**request, "value": encode(scope.get(request["key"]))}
 
 
