@@ -341,10 +341,11 @@
   }
   function storeArg(store) { return typeof store === 'string' ? store : null; }
   // Context caches. A node's own context is private to it, so values read or
-  // written here stay cached and writes reach Python as "c" events when the
-  // run's events are taken. Flow and global values are cached too, but only
-  // while Python's context version (bumped by every write anywhere) is the one
-  // this run started with. Keys with a store, a path or $parent bypass caches.
+  // written here stay cached; writes are copied to Python when the run's
+  // events are taken (or later, see lazyNodeWrites). Flow and global values
+  // are cached only while Python's context version, which every write anywhere
+  // bumps, is the one this run started with. Keys with a store, a path or
+  // $parent bypass the caches.
   const caches = { node: new Map(), flow: new Map(), global: new Map() };
   // With the memory store nothing persists the node's context, so writes stay
   // here until Python reads the context (see FunctionSandbox.write_back).
