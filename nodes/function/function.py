@@ -124,13 +124,16 @@ class FunctionNode(Node):
 
     # -- input ---------------------------------------------------------------
 
-    def on_input(self, msg: Message) -> Any:
-        if self._broken or self._state == _FAILED:
-            return PENDING
-        if self._state == _RESOLVING:
+    def receive(self, msg: Message) -> None:
+        # Overrides Node.receive: sends, done and errors all arrive as events
+        # from the sandbox, so the generic send-then-done step has nothing to do.
+        if self._state is _RESOLVED and not self._broken:
+            self._run(msg)
+        elif self._state is _RESOLVING and not self._broken:
             self._waiting.append(msg)
-            return PENDING
-        self._run(msg)
+
+    def on_input(self, msg: Message) -> Any:
+        self.receive(msg)
         return PENDING
 
     def _run(self, msg: Message) -> None:
@@ -139,12 +142,13 @@ class FunctionNode(Node):
         if self.tracked:
             self._track(call_id, msg)
         self._current = (call_id, msg)
+        sandbox = self.sandbox
         try:
             if self.uses_msg:
-                text, tagged = self.sandbox.bridge.to_js(msg)
-                self.sandbox.run(text, tagged, None, call_id, self.tracked)
+                text, tagged = sandbox.bridge.to_js(msg)
+                sandbox.run(text, tagged, None, call_id, self.tracked)
             else:
-                self.sandbox.run(None, False, msg.get("_msgid"), call_id, self.tracked)
+                sandbox.run(None, False, msg.get("_msgid"), call_id, self.tracked)
         except JSError as err:
             self._inflight.pop(call_id, None)
             self.done(msg, err)
@@ -154,8 +158,8 @@ class FunctionNode(Node):
             self.done(msg, f"cannot pass the message to JavaScript: {exc}")
         finally:
             self._current = None
-        if not self._inflight and not self.sandbox.has_timers:
-            self.sandbox.bridge.clear_refs()
+        if sandbox.bridge.refs and not self._inflight and not sandbox.has_timers:
+            sandbox.bridge.clear_refs()
 
     def _track(self, call_id: int, msg: Message) -> None:
         self._inflight[call_id] = msg
