@@ -116,3 +116,25 @@ async def test_import_stores_operator_text_as_data(store: ContactStore, tmp_path
 async def test_import_raises_for_unknown_campaign(store: ContactStore, tmp_path: Path) -> None:
     with pytest.raises(CampaignNotFoundError, match="campaign 'winter' not found"):
         await import_csv(store, "winter", _csv(tmp_path, "phone\n+447911123456\n"))
+
+
+@pytest.mark.parametrize("worker_process", [False, True])
+async def test_import_same_result_in_worker_process(store: ContactStore, tmp_path: Path, worker_process: bool) -> None:
+    await _campaign(store)
+    lines = ["phone,first_name,score"]
+    for index in range(40):
+        lines.append(f"+4479111234{index % 25:02d},N{index},{index}")
+        if index % 9 == 0:
+            lines.append(f"12{index},Bad,{index}")
+    path = _csv(tmp_path, "\n".join(lines) + "\n")
+
+    report = await import_csv(store, "spring", path, batch_size=4, worker_process=worker_process)
+
+    contacts = [contact async for contact in store.iter_contacts("spring")]
+    assert (report.rows_read, report.inserted, report.merged, report.unchanged) == (45, 25, 15, 0)
+    assert report.rejected_rows == 5
+    assert [item.line for item in report.rejections] == [3, 13, 23, 33, 43]
+    assert [contact.identifier for contact in contacts] == [f"+4479111234{index:02d}" for index in range(25)]
+    first = contacts[0]
+    assert first.fields == {"phone": "+447911123400", "first_name": "N25", "score": 25}
+    assert [(entry["event"], entry["line"]) for entry in first.history] == [("created", 2), ("merged", 30)]
