@@ -4,7 +4,8 @@ sqlite3 calls block, so every call runs on one dedicated thread that owns the
 connection, and the event loop only awaits it. One thread also means one
 writer per process. Between processes, ``BEGIN IMMEDIATE`` takes SQLite's
 write lock before a merge reads, so two imports into the same file serialise
-instead of losing each other's changes.
+instead of losing each other's changes. A second connection, on a thread of
+its own, checkpoints the WAL after merges (runtime.store.checkpoint).
 
 Contact fields, upload ids and history are JSON text columns. The columns
 that dispatch filters and sorts on (state, next attempt time, upload sequence,
@@ -32,6 +33,7 @@ from runtime.store import (
     ContactStore,
     UploadNotFoundError,
 )
+from runtime.store.checkpoint import WRITER_AUTOCHECKPOINT_PAGES, WalCheckpointer
 from runtime.store.merge import StoredFields, plan_batch
 from runtime.store.models import (
     STATE_NEW,
@@ -114,6 +116,8 @@ class SQLiteContactStore(ContactStore):
         self.path = url[len("sqlite:///"):]
         self._executor: ThreadPoolExecutor | None = None
         self._connection: sqlite3.Connection | None = None
+        # None for an in-memory database, which has no WAL.
+        self._checkpointer: WalCheckpointer | None = None
 
     async def _run(self, function: Callable[..., T], *args: Any) -> T:
         if self._executor is None:
@@ -136,6 +140,9 @@ class SQLiteContactStore(ContactStore):
         connection.execute("PRAGMA foreign_keys=ON")
         connection.executescript(_SCHEMA)
         self._connection = connection
+        if self.path != ":memory:":
+            connection.execute(f"PRAGMA wal_autocheckpoint={WRITER_AUTOCHECKPOINT_PAGES}")
+            self._checkpointer = WalCheckpointer(self.path)
 
     async def close(self) -> None:
         if self._executor is None:
@@ -145,6 +152,9 @@ class SQLiteContactStore(ContactStore):
         self._executor = None
 
     def _disconnect(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
         if self._connection is not None:
             self._connection.close()
             self._connection = None
@@ -254,7 +264,14 @@ class SQLiteContactStore(ContactStore):
 
     async def merge_contacts(self, campaign: Campaign, upload_id: str, rows: list[ContactRow]) -> MergeCounts:
         check_row_values(rows)
-        return await self._run(self._transaction, lambda db: self._merge(db, campaign.name, upload_id, rows))
+        return await self._run(self._merge_batch, campaign.name, upload_id, rows)
+
+    def _merge_batch(self, campaign: str, upload_id: str, rows: list[ContactRow]) -> MergeCounts:
+        counts = self._transaction(lambda db: self._merge(db, campaign, upload_id, rows))
+        # Merges are the bulk writes, so they are what fills the WAL.
+        if self._checkpointer is not None:
+            self._checkpointer.request()
+        return counts
 
     def _merge(self, db: sqlite3.Connection, campaign: str, upload_id: str, rows: list[ContactRow]) -> MergeCounts:
         seq_row = db.execute("SELECT next_contact_seq FROM campaigns WHERE name = ?", (campaign,)).fetchone()
@@ -264,14 +281,16 @@ class SQLiteContactStore(ContactStore):
         now = utc_now()
         plans, counts = plan_batch(rows, existing, upload_id=upload_id, now=now, first_seq=seq_row[0])
         now_text = _iso(now)
+        upload_ids_text = _dumps([upload_id])
+        dumps = orjson.dumps
 
         inserts = []
         updates = []
         for plan in plans:
             if plan.stored is None:
                 inserts.append((
-                    campaign, plan.identifier, _dumps(plan.fields), plan.upload_seq,
-                    _dumps([upload_id]), _dumps(plan.history), now_text, now_text,
+                    campaign, plan.identifier, dumps(plan.fields).decode(), plan.upload_seq,
+                    upload_ids_text, dumps(plan.history).decode(), now_text, now_text,
                 ))
                 continue
             contact_id, history, upload_ids = plan.stored.key
