@@ -75,6 +75,8 @@ def read_batches(
                 groups.add(batch.rows)
                 batch.rows = []
                 yield batch
+            # NOTE: bytes_read stays at the file's size while the grouped rows
+            # are written, so a progress display shows 100% for that phase.
             for rows in groups.grouped_batches(batch_size):
                 yield RowBatch(rows=rows, bytes_read=reader.bytes_read)
 
