@@ -6,9 +6,19 @@ from pathlib import Path
 
 import pytest
 
+from runtime.contacts import importer
 from runtime.contacts.importer import import_csv
-from runtime.store import CampaignNotFoundError, ContactStore
-from runtime.store.models import STATE_DONE, STATE_NEW, Campaign, CustomField
+from runtime.contacts.worker import BatchWorker, WorkerJob
+from runtime.store import CampaignNotFoundError, ContactStore, StoreError
+from runtime.store.models import (
+    STATE_DONE,
+    STATE_NEW,
+    Campaign,
+    ContactRow,
+    CustomField,
+    MergeCounts,
+)
+from runtime.store.sqlite import SQLiteContactStore
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 
@@ -138,3 +148,40 @@ async def test_import_same_result_in_worker_process(store: ContactStore, tmp_pat
     first = contacts[0]
     assert first.fields == {"phone": "+447911123400", "first_name": "N25", "score": 25}
     assert [(entry["event"], entry["line"]) for entry in first.history] == [("created", 2), ("merged", 30)]
+
+
+class _FailingStore(SQLiteContactStore):
+    """SQLite store whose second merge fails, as a store that goes down mid-import would."""
+
+    merges = 0
+
+    async def merge_contacts(self, campaign: Campaign, upload_id: str, rows: list[ContactRow]) -> MergeCounts:
+        self.merges += 1
+        if self.merges == 2:
+            raise StoreError("store went away")
+        return await super().merge_contacts(campaign, upload_id, rows)
+
+
+async def test_import_stops_worker_when_store_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    workers: list[BatchWorker] = []
+
+    class RecordingWorker(BatchWorker):
+        def __init__(self, job: WorkerJob) -> None:
+            super().__init__(job)
+            workers.append(self)
+
+    monkeypatch.setattr(importer, "BatchWorker", RecordingWorker)
+    lines = ["phone"] + [f"+4479111{index:05d}" for index in range(5000)]
+    path = _csv(tmp_path, "\n".join(lines) + "\n")
+
+    async with _FailingStore(f"sqlite:///{tmp_path / 'contacts.db'}") as store:
+        await store.create_campaign(Campaign(name="spring", default_region="GB"))
+        with pytest.raises(StoreError, match="store went away"):
+            await import_csv(store, "spring", path, batch_size=10, worker_process=True)
+
+        (upload,) = await store.list_uploads("spring")
+        assert upload.status == "failed"
+        assert upload.inserted == 10
+        assert await store.count_contacts("spring") == 10
+    assert len(workers) == 1
+    assert workers[0]._process.returncode is not None
