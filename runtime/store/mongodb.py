@@ -32,7 +32,14 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, InsertOne, ReturnDocument, UpdateMany, UpdateOne, WriteConcern
+from pymongo import (
+    ASCENDING,
+    AsyncMongoClient,
+    ReturnDocument,
+    UpdateMany,
+    UpdateOne,
+    WriteConcern,
+)
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
