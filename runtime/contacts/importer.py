@@ -125,12 +125,13 @@ async def import_csv(
         "worker process" if worker_process else "one process",
     )
 
-    source = _BatchSource(
-        path, file_format, campaign, batch_size=batch_size,
-        group_by_identifier=store.prefers_grouped_rows, worker_process=worker_process,
-    )
     writer = _BatchWriter(store, campaign, upload.upload_id, report, on_rejected)
+    source: _BatchSource | None = None
     try:
+        source = _BatchSource(
+            path, file_format, campaign, batch_size=batch_size,
+            group_by_identifier=store.prefers_grouped_rows, worker_process=worker_process,
+        )
         await _import_batches(source, writer, path.stat().st_size, on_progress)
     except BaseException:
         upload.status = "failed"
@@ -138,7 +139,8 @@ async def import_csv(
     else:
         upload.status = "finished"
     finally:
-        await asyncio.shield(source.close())
+        if source is not None:
+            await asyncio.shield(source.close())
         report.elapsed_s = time.perf_counter() - started
         upload.finished_at = utc_now()
         upload.rows_read, upload.rejected = report.rows_read, report.rejected_rows
