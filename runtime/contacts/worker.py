@@ -175,7 +175,12 @@ def main() -> None:
     output = sys.stdout.buffer
     # Nothing else may write frames' bytes: route stray prints to stderr.
     sys.stdout = sys.stderr
-    _run(job, output)
+    try:
+        _run(job, output)
+    except KeyboardInterrupt:
+        # Ctrl-C on a terminal reaches the whole process group, and the
+        # importing process reports it, so the child exits without a traceback.
+        return
 
 
 if __name__ == "__main__":
