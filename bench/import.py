@@ -9,10 +9,14 @@ first name) and 1% bad rows (an invalid phone number or a non-numeric score).
 Phone numbers come in the shapes real files mix: 70% E.164, 15% national
 ("07912 345678"), 10% with the "+" lost and 5% with the "00" prefix.
 
-Each import runs in its own process, so its peak RSS is its own. For MongoDB
-the script also bulk-inserts the documents the import produced into a fresh
-collection with the same indexes, in batches of the import's size, and prints
-the import's rate as a share of that plain insert's rate.
+Each import runs in its own process, so its peak RSS is its own. The reader
+worker process that a large import starts is reported apart, and the CPU
+time adds up both processes. For MongoDB the script also bulk-inserts the documents the
+import produced into a fresh collection with the same indexes, in batches of
+the import's size, and prints the import's rate as a share of that plain
+insert's rate. A calibration line before and after each import shows how
+fast csv.DictReader reads the file at that moment and the load average, so
+runs on a shared machine can be compared.
 """
 
 from __future__ import annotations
@@ -96,11 +100,15 @@ async def _import_child(store_url: str, csv_path: Path) -> dict[str, Any]:
         await store.add_custom_field("bench", CustomField("plan", "enum", ("gold", "silver")))
         report = await import_csv(store, "bench", csv_path)
         contacts = await store.count_contacts("bench")
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return {
         "rows_read": report.rows_read, "inserted": report.inserted, "merged": report.merged,
         "unchanged": report.unchanged, "rejected": report.rejected_rows, "contacts": contacts,
         "elapsed_s": report.elapsed_s, "rows_per_s": report.rows_per_s,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        # The reader worker is this process's only child. Its peak RSS is
+        # reported apart because it runs beside this process.
+        "peak_rss_mb": own.ru_maxrss / 1024, "worker_peak_rss_mb": children.ru_maxrss / 1024,
+        "cpu_s": own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime,
     }
 
 
@@ -135,9 +143,24 @@ def _run_child(*argv: str) -> dict[str, Any]:
 
 def _print_import(label: str, result: dict[str, Any]) -> None:
     print(f"{label}: {result['rows_read']:,} rows in {result['elapsed_s']:.1f} s = {result['rows_per_s']:,.0f} rows/s, "
-          f"peak RSS {result['peak_rss_mb']:.0f} MB "
+          f"peak RSS {result['peak_rss_mb']:.0f} MB (reader worker {result['worker_peak_rss_mb']:.0f} MB), "
+          f"CPU {result['cpu_s']:.1f} s "
           f"(inserted {result['inserted']:,}, merged {result['merged']:,}, unchanged {result['unchanged']:,}, "
           f"rejected {result['rejected']:,}, contacts {result['contacts']:,})")
+
+
+def _print_machine_load(csv_path: Path) -> None:
+    """Print how fast csv.DictReader reads the file now, and the load average.
+
+    Other processes on a shared machine slow every figure down, and this
+    line lets a reader compare runs and machines.
+    """
+    started = time.perf_counter()
+    with open(csv_path, encoding="utf-8", newline="") as handle:
+        rows = sum(1 for _ in csv.DictReader(handle))
+    rate = rows / (time.perf_counter() - started)
+    load_1m, load_5m, _ = os.getloadavg()
+    print(f"calibration: csv.DictReader reads {rate:,.0f} rows/s; load average {load_1m:.1f} (1 min), {load_5m:.1f} (5 min)")
 
 
 def _bench_mongodb(args: argparse.Namespace, workdir: Path) -> None:
@@ -154,6 +177,7 @@ def _bench_mongodb(args: argparse.Namespace, workdir: Path) -> None:
         base_url = server.url
     try:
         database = f"outwire_bench_{os.getpid()}"
+        _print_machine_load(csv_path)
         imported = _run_child("import", base_url.rstrip("/") + "/" + database, str(csv_path))
         _print_import("MongoDB import", imported)
         plain = _run_child("plain", base_url, database)
@@ -162,6 +186,7 @@ def _bench_mongodb(args: argparse.Namespace, workdir: Path) -> None:
               f"{plain['elapsed_s']:.1f} s = {plain['documents_per_s']:,.0f} documents/s")
         print(f"MongoDB import rate as share of plain insert: {import_docs_per_s / plain['documents_per_s']:.0%} "
               f"(documents/s), {imported['rows_per_s'] / plain['documents_per_s']:.0%} (rows/s)")
+        _print_machine_load(csv_path)
     finally:
         if server is not None:
             server.stop()
@@ -194,7 +219,9 @@ def main() -> None:
             generate_csv(csv_path, args.rows)
             print(f"generated {args.rows:,} rows ({csv_path.stat().st_size / 1e6:.0f} MB) "
                   f"in {time.perf_counter() - started:.1f} s")
+            _print_machine_load(csv_path)
             _print_import("SQLite import", _run_child("import", f"sqlite:///{workdir / 'bench.db'}", str(csv_path)))
+            _print_machine_load(csv_path)
         if args.mongodb_rows:
             _bench_mongodb(args, workdir)
 

@@ -202,5 +202,8 @@ class CsvReader:
                     f"{self.path}: invalid {self.format.encoding} text near line {line} ({exc.reason}); "
                     "pass the file's encoding with --encoding"
                 ) from exc
-            if any(cell and not cell.isspace() for cell in cells):
+            # Most records have a first cell, and checking it alone skips
+            # the generator that a blank record needs.
+            first = cells[0] if cells else ""
+            if (first and not first.isspace()) or any(cell and not cell.isspace() for cell in cells):
                 yield line, cells

@@ -45,6 +45,13 @@ _FALSE = frozenset({"false", "no", "n", "0"})
 
 Converter = Callable[[str], Any]
 
+# Columns whose values repeat (language, time zone, enum, boolean, date)
+# keep each raw cell's converted value, so a million rows convert a handful
+# of distinct values once each. The cap bounds the memory a column of
+# distinct values can take. Past it, new values are converted every time.
+_CACHED_VALUES_MAX = 4096
+_MISSING = object()
+
 
 class FieldValueError(ValueError):
     """A cell value that its field does not accept; the message gives the reason."""
@@ -81,6 +88,9 @@ class ColumnMap:
         self.columns: list[tuple[int, str, Converter]] = []
         # Header cells that map to no field, in file order; reported once per import.
         self.ignored: list[str] = []
+        # The entries of self.columns, each with a cache of converted values
+        # for a column of repeating values, else None.
+        self._plan: list[tuple[int, str, Converter, dict[str, Any] | None]] = []
         self._build(campaign)
 
     def _build(self, campaign: Campaign) -> None:
@@ -100,22 +110,34 @@ class ColumnMap:
                 continue
             seen.add(name)
             self.columns.append((index, name, converter))
+            values: dict[str, Any] | None = {} if _has_repeating_values(name, campaign) else None
+            self._plan.append((index, name, converter, values))
         self.fields = seen
 
     def normalise(self, cells: Sequence[str], line: int) -> ContactRow:
         """Convert one row's cells; raises RowError naming every bad cell."""
         fields: dict[str, Any] = {}
         errors: list[CellError] = []
-        for index, name, converter in self.columns:
-            if index >= len(cells):
+        width = len(cells)
+        for index, name, converter, values in self._plan:
+            if index >= width:
                 continue
             raw = cells[index]
             if not raw or raw.isspace():
                 continue
+            if values is not None:
+                value = values.get(raw, _MISSING)
+                if value is not _MISSING:
+                    fields[name] = value
+                    continue
             try:
-                fields[name] = converter(raw)
+                value = converter(raw)
             except (FieldValueError, InvalidPhoneError) as exc:
                 errors.append(CellError(self.header[index], str(exc)))
+                continue
+            fields[name] = value
+            if values is not None and len(values) < _CACHED_VALUES_MAX:
+                values[raw] = value
 
         if len(cells) > len(self.header) and any(cell.strip() for cell in cells[len(self.header):]):
             errors.append(CellError(
@@ -139,6 +161,13 @@ class ColumnMap:
             if field_name == name:
                 return self.header[index]
         return name
+
+
+def _has_repeating_values(name: str, campaign: Campaign) -> bool:
+    if name in ("language", "timezone"):
+        return True
+    custom = campaign.custom_field(name)
+    return custom is not None and custom.type in ("enum", "boolean", "date")
 
 
 def _predefined_converter(name: str, default_region: str | None) -> Converter:

@@ -74,6 +74,10 @@ class ContactStore(ABC):
     """
 
     url: str
+    # True when merge_contacts is much faster if every row of one identifier
+    # arrives in the same call, so the importer groups a file's rows by
+    # identifier on disk before writing (runtime.contacts.grouping).
+    prefers_grouped_rows: bool = False
 
     @abstractmethod
     async def open(self) -> None:

@@ -34,7 +34,7 @@ class StoredFields:
     key: Any = None
 
 
-@dataclass
+@dataclass(slots=True)
 class ContactPlan:
     """The write one identifier needs after its rows in a batch are merged."""
 

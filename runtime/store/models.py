@@ -187,7 +187,7 @@ class Campaign:
         )
 
 
-@dataclass
+@dataclass(slots=True)
 class ContactRow:
     """One normalised contact from an upload, ready to insert or merge.
 

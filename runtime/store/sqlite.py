@@ -4,7 +4,8 @@ sqlite3 calls block, so every call runs on one dedicated thread that owns the
 connection, and the event loop only awaits it. One thread also means one
 writer per process. Between processes, ``BEGIN IMMEDIATE`` takes SQLite's
 write lock before a merge reads, so two imports into the same file serialise
-instead of losing each other's changes.
+instead of losing each other's changes. A second connection, on a thread of
+its own, checkpoints the WAL after merges (runtime.store.checkpoint).
 
 Contact fields, upload ids and history are JSON text columns. The columns
 that dispatch filters and sorts on (state, next attempt time, upload sequence,
@@ -32,6 +33,7 @@ from runtime.store import (
     ContactStore,
     UploadNotFoundError,
 )
+from runtime.store.checkpoint import WRITER_AUTOCHECKPOINT_PAGES, WalCheckpointer
 from runtime.store.merge import StoredFields, plan_batch
 from runtime.store.models import (
     STATE_NEW,
@@ -100,6 +102,8 @@ CREATE INDEX IF NOT EXISTS attempts_contact ON attempts (campaign, identifier, i
 # SQLite's default limit on bound parameters is 32766 since 3.32; 500 per IN
 # list keeps each statement small and works on older builds too (limit 999).
 _IN_CHUNK = 500
+# 100 rows of 8 columns bind 800 parameters, within the limit of older builds.
+_INSERT_ROWS_PER_STATEMENT = 100
 _CONTACT_COLUMNS = (
     "id, campaign, identifier, fields, state, next_attempt_at, lease_owner, lease_expires_at, "
     "attempts, upload_seq, upload_ids, history, created_at, updated_at"
@@ -114,6 +118,8 @@ class SQLiteContactStore(ContactStore):
         self.path = url[len("sqlite:///"):]
         self._executor: ThreadPoolExecutor | None = None
         self._connection: sqlite3.Connection | None = None
+        # None for an in-memory database, which has no WAL.
+        self._checkpointer: WalCheckpointer | None = None
 
     async def _run(self, function: Callable[..., T], *args: Any) -> T:
         if self._executor is None:
@@ -136,6 +142,9 @@ class SQLiteContactStore(ContactStore):
         connection.execute("PRAGMA foreign_keys=ON")
         connection.executescript(_SCHEMA)
         self._connection = connection
+        if self.path != ":memory:":
+            connection.execute(f"PRAGMA wal_autocheckpoint={WRITER_AUTOCHECKPOINT_PAGES}")
+            self._checkpointer = WalCheckpointer(self.path)
 
     async def close(self) -> None:
         if self._executor is None:
@@ -145,6 +154,9 @@ class SQLiteContactStore(ContactStore):
         self._executor = None
 
     def _disconnect(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
         if self._connection is not None:
             self._connection.close()
             self._connection = None
@@ -254,7 +266,14 @@ class SQLiteContactStore(ContactStore):
 
     async def merge_contacts(self, campaign: Campaign, upload_id: str, rows: list[ContactRow]) -> MergeCounts:
         check_row_values(rows)
-        return await self._run(self._transaction, lambda db: self._merge(db, campaign.name, upload_id, rows))
+        return await self._run(self._merge_batch, campaign.name, upload_id, rows)
+
+    def _merge_batch(self, campaign: str, upload_id: str, rows: list[ContactRow]) -> MergeCounts:
+        counts = self._transaction(lambda db: self._merge(db, campaign, upload_id, rows))
+        # Merges are the bulk writes, so they are what fills the WAL.
+        if self._checkpointer is not None:
+            self._checkpointer.request()
+        return counts
 
     def _merge(self, db: sqlite3.Connection, campaign: str, upload_id: str, rows: list[ContactRow]) -> MergeCounts:
         seq_row = db.execute("SELECT next_contact_seq FROM campaigns WHERE name = ?", (campaign,)).fetchone()
@@ -264,14 +283,16 @@ class SQLiteContactStore(ContactStore):
         now = utc_now()
         plans, counts = plan_batch(rows, existing, upload_id=upload_id, now=now, first_seq=seq_row[0])
         now_text = _iso(now)
+        upload_ids_text = _dumps([upload_id])
+        dumps = orjson.dumps
 
         inserts = []
         updates = []
         for plan in plans:
             if plan.stored is None:
                 inserts.append((
-                    campaign, plan.identifier, _dumps(plan.fields), plan.upload_seq,
-                    _dumps([upload_id]), _dumps(plan.history), now_text, now_text,
+                    campaign, plan.identifier, dumps(plan.fields).decode(), plan.upload_seq,
+                    upload_ids_text, dumps(plan.history).decode(), now_text, now_text,
                 ))
                 continue
             contact_id, history, upload_ids = plan.stored.key
@@ -284,11 +305,7 @@ class SQLiteContactStore(ContactStore):
                 now_text if plan.history else None, contact_id,
             ))
 
-        db.executemany(
-            "INSERT INTO contacts (campaign, identifier, fields, upload_seq, upload_ids, history, created_at,"
-            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            inserts,
-        )
+        _insert_contacts(db, inserts)
         db.executemany(
             "UPDATE contacts SET fields = ?, history = ?, upload_ids = ?, updated_at = coalesce(?, updated_at),"
             " revision = revision + 1 WHERE id = ?",
@@ -424,6 +441,26 @@ class SQLiteContactStore(ContactStore):
             ).fetchall()
         )
         return [orjson.loads(row[0]) for row in rows]
+
+
+def _insert_contacts(db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Insert contact rows of the 8 columns below, ``_INSERT_ROWS_PER_STATEMENT`` per statement.
+
+    executemany steps the statement once per row, and sqlite3 releases and
+    takes back the GIL around every step. Taking it back can wait up to the
+    interpreter's switch interval (5 ms by default) while another thread of
+    the process runs Python code, as the importer's reading thread does.
+    Writing 200,000 rows alone, this also used about 15% less CPU than
+    executemany (2-core machine, best of three runs).
+    """
+    for start in range(0, len(rows), _INSERT_ROWS_PER_STATEMENT):
+        chunk = rows[start:start + _INSERT_ROWS_PER_STATEMENT]
+        values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+        db.execute(
+            "INSERT INTO contacts (campaign, identifier, fields, upload_seq, upload_ids, history, created_at,"
+            f" updated_at) VALUES {values}",
+            [value for row in chunk for value in row],
+        )
 
 
 def _dumps(value: Any) -> str:

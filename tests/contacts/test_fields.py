@@ -86,3 +86,16 @@ def test_normalise_keys_email_campaign_on_lowercase_email() -> None:
 
     assert row.identifier == "ann@example.com"
     assert row.fields == {"email": "ann@example.com"}
+
+
+def test_normalise_repeats_cached_values_and_errors() -> None:
+    columns = ColumnMap(["phone", "tier", "Language"], _campaign())
+
+    first = columns.normalise(["+447911123456", "gold", "pt_BR"], 2)
+    second = columns.normalise(["+447911123457", "gold", "pt_BR"], 3)
+    for line in (4, 5):
+        with pytest.raises(RowError, match="'bronze' is not one of Gold, Silver"):
+            columns.normalise(["+447911123458", "bronze", "en"], line)
+
+    assert first.fields == {"phone": "+447911123456", "tier": "Gold", "language": "pt-BR"}
+    assert second.fields == {"phone": "+447911123457", "tier": "Gold", "language": "pt-BR"}

@@ -6,9 +6,19 @@ from pathlib import Path
 
 import pytest
 
+from runtime.contacts import importer
 from runtime.contacts.importer import import_csv
-from runtime.store import CampaignNotFoundError, ContactStore
-from runtime.store.models import STATE_DONE, STATE_NEW, Campaign, CustomField
+from runtime.contacts.worker import BatchWorker, WorkerJob
+from runtime.store import CampaignNotFoundError, ContactStore, StoreError
+from runtime.store.models import (
+    STATE_DONE,
+    STATE_NEW,
+    Campaign,
+    ContactRow,
+    CustomField,
+    MergeCounts,
+)
+from runtime.store.sqlite import SQLiteContactStore
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 
@@ -116,3 +126,62 @@ async def test_import_stores_operator_text_as_data(store: ContactStore, tmp_path
 async def test_import_raises_for_unknown_campaign(store: ContactStore, tmp_path: Path) -> None:
     with pytest.raises(CampaignNotFoundError, match="campaign 'winter' not found"):
         await import_csv(store, "winter", _csv(tmp_path, "phone\n+447911123456\n"))
+
+
+@pytest.mark.parametrize("worker_process", [False, True])
+async def test_import_same_result_in_worker_process(store: ContactStore, tmp_path: Path, worker_process: bool) -> None:
+    await _campaign(store)
+    lines = ["phone,first_name,score"]
+    for index in range(40):
+        lines.append(f"+4479111234{index % 25:02d},N{index},{index}")
+        if index % 9 == 0:
+            lines.append(f"12{index},Bad,{index}")
+    path = _csv(tmp_path, "\n".join(lines) + "\n")
+
+    report = await import_csv(store, "spring", path, batch_size=4, worker_process=worker_process)
+
+    contacts = [contact async for contact in store.iter_contacts("spring")]
+    assert (report.rows_read, report.inserted, report.merged, report.unchanged) == (45, 25, 15, 0)
+    assert report.rejected_rows == 5
+    assert [item.line for item in report.rejections] == [3, 13, 23, 33, 43]
+    assert [contact.identifier for contact in contacts] == [f"+4479111234{index:02d}" for index in range(25)]
+    first = contacts[0]
+    assert first.fields == {"phone": "+447911123400", "first_name": "N25", "score": 25}
+    assert [(entry["event"], entry["line"]) for entry in first.history] == [("created", 2), ("merged", 30)]
+
+
+class _FailingStore(SQLiteContactStore):
+    """SQLite store whose second merge fails, as a store that goes down mid-import would."""
+
+    merges = 0
+
+    async def merge_contacts(self, campaign: Campaign, upload_id: str, rows: list[ContactRow]) -> MergeCounts:
+        self.merges += 1
+        if self.merges == 2:
+            raise StoreError("store went away")
+        return await super().merge_contacts(campaign, upload_id, rows)
+
+
+async def test_import_stops_worker_when_store_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    workers: list[BatchWorker] = []
+
+    class RecordingWorker(BatchWorker):
+        def __init__(self, job: WorkerJob) -> None:
+            super().__init__(job)
+            workers.append(self)
+
+    monkeypatch.setattr(importer, "BatchWorker", RecordingWorker)
+    lines = ["phone"] + [f"+4479111{index:05d}" for index in range(5000)]
+    path = _csv(tmp_path, "\n".join(lines) + "\n")
+
+    async with _FailingStore(f"sqlite:///{tmp_path / 'contacts.db'}") as store:
+        await store.create_campaign(Campaign(name="spring", default_region="GB"))
+        with pytest.raises(StoreError, match="store went away"):
+            await import_csv(store, "spring", path, batch_size=10, worker_process=True)
+
+        (upload,) = await store.list_uploads("spring")
+        assert upload.status == "failed"
+        assert upload.inserted == 10
+        assert await store.count_contacts("spring") == 10
+    assert len(workers) == 1
+    assert workers[0]._process.returncode is not None

@@ -251,3 +251,18 @@ async def test_iter_contacts_reads_in_batches(store: ContactStore) -> None:
     seen = [contact.identifier async for contact in store.iter_contacts("spring", batch_size=10)]
 
     assert seen == identifiers
+
+
+async def test_upload_seq_grows_across_batches_and_uploads(store: ContactStore) -> None:
+    campaign = await _campaign(store)
+    first = await store.create_upload("spring", "first.csv")
+    await store.merge_contacts(campaign, first.upload_id, [ContactRow(ANN, {"phone": ANN})])
+    await store.merge_contacts(campaign, first.upload_id, [ContactRow(BOB, {"phone": BOB})])
+    first.status = "finished"
+    await store.save_upload(first)
+
+    await _upload(store, campaign, [ContactRow(CAT, {"phone": CAT})])
+
+    contacts = [contact async for contact in store.iter_contacts("spring")]
+    assert [contact.identifier for contact in contacts] == [ANN, BOB, CAT]
+    assert contacts[0].upload_seq < contacts[1].upload_seq < contacts[2].upload_seq
