@@ -92,6 +92,10 @@ def load_flow_file(path: str | Path) -> FlowSet:
         raise FlowFileError(
             f"{path}: not UTF-8 text (byte {exc.start}); export the flow again from the editor"
         ) from exc
+    except OSError as exc:
+        raise FlowFileError(
+            f"{path}: cannot read the flow file ({exc.strerror}); give the path of a readable JSON file"
+        ) from exc
     return parse_flow_text(text, source=str(path))
 
 

@@ -47,6 +47,13 @@ def test_load_flow_file_rejects_missing_file_with_path(tmp_path: Path) -> None:
         load_flow_file(tmp_path / "nope.json")
 
 
+def test_load_flow_file_rejects_directory_with_path(tmp_path: Path) -> None:
+    (tmp_path / "flows.json").mkdir()
+
+    with pytest.raises(FlowFileError, match=r"flows.json: cannot read the flow file \(Is a directory\)"):
+        load_flow_file(tmp_path / "flows.json")
+
+
 def test_parse_flow_rejects_top_level_string() -> None:
     with pytest.raises(FlowFileError, match=r'expected a JSON array of nodes or an object with a "flows" array'):
         parse_flow_text('"hello"', source="x.json")
