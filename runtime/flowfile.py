@@ -126,7 +126,12 @@ def _unwrap(data: Any, source: str) -> tuple[list[dict[str, Any]], str | None]:
 
 def validate_flow_objects(objects: list[Any], *, source: str = "<flows>") -> None:
     """Check every object's shape and the file-wide rules; raise :class:`FlowFileError`."""
-    tabs = {o.get("id"): o for o in objects if isinstance(o, dict) and o.get("type") == "tab"}
+    # Ids are checked below, so a tab whose id is not a string is left out here.
+    tabs = {
+        o["id"]: o
+        for o in objects
+        if isinstance(o, dict) and o.get("type") == "tab" and isinstance(o.get("id"), str)
+    }
     node_validator = jsonschema.Draft202012Validator(NODE_SCHEMA)
     subflow_validator = jsonschema.Draft202012Validator(SUBFLOW_SCHEMA)
 
@@ -184,7 +189,7 @@ def _describe_schema_error(
 def _where(obj: dict[str, Any], tabs: dict[str, Any]) -> str:
     text = f"node {obj.get('id')!r} (type {obj.get('type')!r}"
     tab_id = obj.get("z")
-    if tab_id:
+    if tab_id and isinstance(tab_id, str):
         tab = tabs.get(tab_id)
         label = tab.get("label") if isinstance(tab, dict) else None
         text += f", tab {tab_id!r}" + (f" {label!r}" if label else "")

@@ -71,6 +71,18 @@ def test_parse_flow_rejects_node_without_type() -> None:
         parse_flow_text(json.dumps([{"id": "n1"}]), source="x.json")
 
 
+def test_parse_flow_rejects_object_as_tab_reference() -> None:
+    flows = [TAB, {"id": "n1", "type": "inject", "z": {"id": "t1"}, "x": 1, "y": 1, "wires": []}]
+
+    with pytest.raises(FlowFileError, match=r"node 'n1' \(type 'inject'\): property z is \{\"id\": \"t1\"\}"):
+        parse_flow_text(json.dumps(flows), source="x.json")
+
+
+def test_parse_flow_rejects_object_as_tab_id() -> None:
+    with pytest.raises(FlowFileError, match=r"item 0: property id is \{\"id\": \"t1\"\}"):
+        parse_flow_text(json.dumps([{"id": {"id": "t1"}, "type": "tab"}]), source="x.json")
+
+
 def test_parse_flow_rejects_duplicate_ids() -> None:
     flows = [TAB, {"id": "t1", "type": "comment", "z": "t1", "x": 1, "y": 1}]
 
