@@ -3,8 +3,9 @@
 Accepts what the editor exports (a JSON array of objects) and what the
 Admin API stores (``{"flows": [...], "rev": "..."}``). Validation runs in two
 steps: a JSON schema for the shape of every object, then checks that need the
-whole file (duplicate ids, subflow instances of unknown subflows). Every
-error names the file, and where it applies the node id, type and tab.
+whole file (duplicate ids, subflow instances of unknown subflows, subflows
+that contain themselves). Every error names the file, and where it applies
+the node id, type and tab.
 """
 
 from __future__ import annotations
@@ -164,6 +165,46 @@ def validate_flow_objects(objects: list[Any], *, source: str = "<flows>") -> Non
                 f"{source}: {_where(obj, tabs)} is an instance of subflow {match.group(1)!r}, "
                 "which is not defined in this file; export the subflow together with the flow"
             )
+
+    cycle = _find_subflow_cycle(objects)
+    if cycle:
+        raise FlowFileError(
+            f"{source}: subflow {cycle[0]!r} contains an instance of itself ({' -> '.join(cycle)}); "
+            "a subflow cannot run inside itself, remove that subflow instance"
+        )
+
+
+def _find_subflow_cycle(objects: list[dict[str, Any]]) -> list[str] | None:
+    """Return a chain of subflow ids whose last one instantiates the first, or None.
+
+    Each subflow instance expands its definition when the flow starts, so a
+    cycle would expand without end. The search is iterative because a chain
+    of nested subflows may be longer than Python's recursion limit.
+    """
+    # Subflow id -> ids of the subflows it has instances of, in file order.
+    contains: dict[str, list[str]] = {o["id"]: [] for o in objects if o["type"] == "subflow"}
+    for obj in objects:
+        match = SUBFLOW_TYPE_RE.match(obj["type"])
+        if match and obj.get("z") in contains:
+            contains[obj["z"]].append(match.group(1))
+
+    finished: set[str] = set()
+    for start in contains:
+        if start in finished:
+            continue
+        path = [start]
+        children = [iter(contains[start])]
+        while children:
+            child = next(children[-1], None)
+            if child is None:
+                finished.add(path.pop())
+                children.pop()
+            elif child in path:
+                return path[path.index(child):] + [child]
+            elif child not in finished:
+                path.append(child)
+                children.append(iter(contains[child]))
+    return None
 
 
 def _describe_schema_error(

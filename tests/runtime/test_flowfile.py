@@ -97,6 +97,45 @@ def test_parse_flow_rejects_instance_of_unknown_subflow() -> None:
         parse_flow_text(json.dumps(flows), source="x.json")
 
 
+def test_parse_flow_rejects_subflow_containing_itself() -> None:
+    flows = [
+        TAB,
+        {"id": "sf1", "type": "subflow", "name": "Retry", "in": [], "out": []},
+        {"id": "inner", "type": "subflow:sf1", "z": "sf1", "x": 1, "y": 1, "wires": []},
+        {"id": "outer", "type": "subflow:sf1", "z": "t1", "x": 1, "y": 1, "wires": []},
+    ]
+
+    with pytest.raises(FlowFileError, match=r"x.json: subflow 'sf1' contains an instance of itself \(sf1 -> sf1\)"):
+        parse_flow_text(json.dumps(flows), source="x.json")
+
+
+def test_parse_flow_rejects_subflows_containing_each_other() -> None:
+    flows = [
+        TAB,
+        {"id": "sfa", "type": "subflow", "name": "A", "in": [], "out": []},
+        {"id": "sfb", "type": "subflow", "name": "B", "in": [], "out": []},
+        {"id": "a_in_b", "type": "subflow:sfa", "z": "sfb", "x": 1, "y": 1, "wires": []},
+        {"id": "b_in_a", "type": "subflow:sfb", "z": "sfa", "x": 1, "y": 1, "wires": []},
+    ]
+
+    with pytest.raises(FlowFileError, match=r"subflow 'sfa' contains an instance of itself \(sfa -> sfb -> sfa\)"):
+        parse_flow_text(json.dumps(flows), source="x.json")
+
+
+def test_parse_flow_accepts_subflow_nested_in_subflow() -> None:
+    flows = [
+        TAB,
+        {"id": "sfa", "type": "subflow", "name": "A", "in": [], "out": []},
+        {"id": "sfb", "type": "subflow", "name": "B", "in": [], "out": []},
+        {"id": "b_in_a", "type": "subflow:sfb", "z": "sfa", "x": 1, "y": 1, "wires": []},
+        {"id": "a_on_tab", "type": "subflow:sfa", "z": "t1", "x": 1, "y": 1, "wires": []},
+    ]
+
+    flow_set = parse_flow_text(json.dumps(flows), source="x.json")
+
+    assert list(flow_set.subflows) == ["sfa", "sfb"]
+
+
 def test_parse_flow_gives_orphan_node_a_tab_of_its_own() -> None:
     flows = [{"id": "n1", "type": "comment", "z": "gone", "x": 1, "y": 1}]
 
