@@ -124,6 +124,10 @@ def _read_settings_file(path: Path) -> dict[str, Any]:
         raise SettingsError(f"settings file {path} not found; check OUTWIRE_SETTINGS or --settings") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"settings file {path} is not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise SettingsError(
+            f"settings file {path} cannot be read ({exc.strerror}); give the path of a TOML file with --settings"
+        ) from exc
 
 
 def _apply(settings: Settings, key: str, value: Any, source: str) -> None:

@@ -45,6 +45,14 @@ def test_settings_reject_invalid_toml(tmp_path: Path) -> None:
         load_settings(settings_file, environ={})
 
 
+def test_settings_reject_unreadable_settings_file(tmp_path: Path) -> None:
+    settings_dir = tmp_path / "outwire.toml"
+    settings_dir.mkdir()
+
+    with pytest.raises(SettingsError, match=r"settings file .*outwire.toml cannot be read \(Is a directory\)"):
+        load_settings(settings_dir, environ={})
+
+
 def test_settings_store_url_defaults_to_sqlite_in_data_dir(tmp_path: Path) -> None:
     settings = load_settings(environ={"OUTWIRE_DATA_DIR": str(tmp_path)})
 
