@@ -82,7 +82,7 @@ def _add_run_parser(subparsers: Any) -> None:
     )
     run.add_argument(
         "--function-timeout-s", type=float, metavar="SECONDS",
-        help="longest a function node may run for one message before it fails (default: 30 s)",
+        help="longest a function node may run for one message before it fails; 0 means no limit (default: 30 s)",
     )
     run.add_argument(
         "--function-memory-limit-mb", type=int, metavar="MB",

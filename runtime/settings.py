@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -85,6 +86,17 @@ class Settings:
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 
+# Numbers must be finite and 0 or more, with these exceptions. A close or
+# request timeout of 0 s would fail every node or request at once, and
+# QuickJS reads a heap limit of 0 as no limit at all.
+_GREATER_THAN_ZERO = frozenset({"node_close_timeout_s", "http_request_timeout_s"})
+_LEAST_VALUES = {"function_memory_limit_mb": 1}
+_MAX_PORT = 65535
+_CHOICES = {
+    "log_level": ("DEBUG", "INFO", "WARNING", "ERROR"),
+    "context_default_store": ("memory", "file"),
+}
+
 
 def load_settings(
     settings_file: str | Path | None = None,
@@ -139,24 +151,51 @@ def _apply(settings: Settings, key: str, value: Any, source: str) -> None:
 
 
 def _convert(key: str, declared: Any, value: Any, source: str) -> Any:
-    kind = str(declared)
     try:
-        if kind == "Path":
-            return Path(value).expanduser()
-        if kind == "int":
-            return int(value)
-        if kind == "float":
-            return float(value)
-        if kind == "bool":
-            return _to_bool(value)
-        if kind.startswith("dict"):
-            parsed = json.loads(value) if isinstance(value, str) else value
-            if not isinstance(parsed, dict):
-                raise ValueError("expected a table or JSON object")
-            return parsed
-        return str(value)
+        converted = _convert_type(str(declared), value)
+        _check_bounds(key, converted)
     except (TypeError, ValueError) as exc:
         raise SettingsError(f"{source}: invalid value {value!r} for {key} ({exc})") from exc
+    return converted
+
+
+def _convert_type(kind: str, value: Any) -> Any:
+    if kind == "Path":
+        return Path(value).expanduser()
+    if kind == "int":
+        return int(value)
+    if kind == "float":
+        return float(value)
+    if kind == "bool":
+        return _to_bool(value)
+    if kind.startswith("dict"):
+        parsed = json.loads(value) if isinstance(value, str) else value
+        if not isinstance(parsed, dict):
+            raise ValueError("expected a table or JSON object")
+        return parsed
+    return str(value)
+
+
+def _check_bounds(key: str, value: Any) -> None:
+    if key in _CHOICES:
+        choices = _CHOICES[key]
+        checked = value.upper() if key == "log_level" else value
+        if checked not in choices:
+            raise ValueError(f"expected {', '.join(choices[:-1])} or {choices[-1]}")
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    if not math.isfinite(value):
+        raise ValueError("expected a finite number")
+    least = _LEAST_VALUES.get(key, 0)
+    if key == "http_port":
+        if not 0 <= value <= _MAX_PORT:
+            raise ValueError(f"expected a port number from 0 to {_MAX_PORT}")
+    elif key in _GREATER_THAN_ZERO:
+        if value <= 0:
+            raise ValueError("expected a number greater than 0")
+    elif value < least:
+        raise ValueError(f"expected a number of {least} or more")
 
 
 def _to_bool(value: Any) -> bool:

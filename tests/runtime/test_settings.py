@@ -53,6 +53,46 @@ def test_settings_reject_unreadable_settings_file(tmp_path: Path) -> None:
         load_settings(settings_dir, environ={})
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "reason"),
+    [
+        ("OUTWIRE_FUNCTION_TIMEOUT_S", "-5", "expected a number of 0 or more"),
+        ("OUTWIRE_FUNCTION_TIMEOUT_S", "nan", "expected a finite number"),
+        ("OUTWIRE_FUNCTION_MEMORY_LIMIT_MB", "-1", "expected a number of 1 or more"),
+        ("OUTWIRE_FUNCTION_MEMORY_LIMIT_MB", "0", "expected a number of 1 or more"),
+        ("OUTWIRE_NODE_CLOSE_TIMEOUT_S", "0", "expected a number greater than 0"),
+        ("OUTWIRE_HTTP_REQUEST_TIMEOUT_S", "-1", "expected a number greater than 0"),
+        ("OUTWIRE_CONTEXT_FLUSH_INTERVAL_S", "-30", "expected a number of 0 or more"),
+        ("OUTWIRE_HTTP_MAX_BODY_BYTES", "-1", "expected a number of 0 or more"),
+        ("OUTWIRE_NODE_MESSAGE_BUFFER_MAX_LENGTH", "-1", "expected a number of 0 or more"),
+        ("OUTWIRE_HTTP_PORT", "70000", "expected a port number from 0 to 65535"),
+        ("OUTWIRE_HTTP_PORT", "-1", "expected a port number from 0 to 65535"),
+    ],
+)
+def test_settings_reject_number_out_of_range(variable: str, value: str, reason: str) -> None:
+    with pytest.raises(SettingsError, match=rf"environment variable {variable}: invalid value '{value}' .*\({reason}\)"):
+        load_settings(environ={variable: value})
+
+
+def test_settings_accept_zero_function_timeout_as_no_limit() -> None:
+    settings = load_settings(environ={"OUTWIRE_FUNCTION_TIMEOUT_S": "0"})
+
+    assert settings.function_timeout_s == 0.0
+
+
+def test_settings_reject_unknown_log_level(tmp_path: Path) -> None:
+    settings_file = tmp_path / "outwire.toml"
+    settings_file.write_text('log_level = "LOUD"\n')
+
+    with pytest.raises(SettingsError, match=r"invalid value 'LOUD' for log_level \(expected DEBUG, INFO, WARNING or ERROR\)"):
+        load_settings(settings_file, environ={})
+
+
+def test_settings_reject_unknown_context_store() -> None:
+    with pytest.raises(SettingsError, match=r"invalid value 'redis' for context_default_store \(expected memory or file\)"):
+        load_settings(environ={"OUTWIRE_CONTEXT_DEFAULT_STORE": "redis"})
+
+
 def test_settings_store_url_defaults_to_sqlite_in_data_dir(tmp_path: Path) -> None:
     settings = load_settings(environ={"OUTWIRE_DATA_DIR": str(tmp_path)})
 
