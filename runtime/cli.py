@@ -15,6 +15,7 @@ import importlib
 import logging
 import signal
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +106,7 @@ def _run_command(args: argparse.Namespace) -> int:
     )
     configure_logging(settings.log_level)
     flow_set = load_flow_file(args.flow_file)
+    _prepare_data_dir(settings.data_dir)
     runtime = Runtime(settings)
     runtime.load(flow_set)
     if settings.http_port:
@@ -113,13 +115,25 @@ def _run_command(args: argparse.Namespace) -> int:
     return asyncio.run(_serve(runtime, args))
 
 
+def _prepare_data_dir(path: Path) -> None:
+    """Create the data directory and check that a file can be written in it."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise SettingsError(
+            f"data directory {path} is not usable ({exc.strerror}); "
+            "choose a writable directory with --data-dir or OUTWIRE_DATA_DIR"
+        ) from exc
+
+
 async def _serve(runtime: Runtime, args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     stop_requested = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop_requested.set)
 
-    runtime.settings.data_dir.mkdir(parents=True, exist_ok=True)
     runtime_log.info("loading %s", Path(args.flow_file).resolve())
     await runtime.start()
     _tune_garbage_collector()

@@ -53,6 +53,18 @@ def test_run_reports_invalid_json_with_exit_status_2(tmp_path: Path) -> None:
     assert "invalid JSON at line 1, column 3" in result.stderr
 
 
+def test_run_rejects_data_dir_that_is_a_file(tmp_path: Path) -> None:
+    flow = write_flow(tmp_path, [{"id": "t1", "type": "tab"}])
+    (tmp_path / "data").write_text("not a directory", encoding="utf-8")
+
+    result = outwire("run", str(flow), "--exit-when-idle", "--data-dir", str(tmp_path / "data"), cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert result.stderr.startswith("outwire: data directory ")
+    assert "data is not usable (File exists); choose a writable directory with --data-dir" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_run_exits_when_idle_after_flow_finishes(tmp_path: Path) -> None:
     flow = write_flow(tmp_path, [
         {"id": "t1", "type": "tab"},
