@@ -22,6 +22,7 @@ Values never become query operators. Field names must be plain identifiers
 from __future__ import annotations
 
 import re
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -189,6 +190,7 @@ def open_store(url: str) -> ContactStore:
     if url.startswith(("mongodb://", "mongodb+srv://")):
         from runtime.store.mongodb import MongoContactStore
 
+        _check_mongodb_url(url)
         return MongoContactStore(url)
     if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
         from runtime.store.sqlite import SQLiteContactStore
@@ -198,6 +200,30 @@ def open_store(url: str) -> ContactStore:
         f"invalid store URL {redact_url(url)!r}: use mongodb://HOST[:PORT]/DATABASE "
         "or sqlite:///PATH (set it with --store or OUTWIRE_STORE_URL)"
     )
+
+
+def _check_mongodb_url(url: str) -> None:
+    """Raise StoreURLError for a MongoDB URL that pymongo cannot parse, without connecting.
+
+    A ``mongodb+srv://`` URL gets only a syntax check, because pymongo's full
+    parse of it looks up DNS records.
+    """
+    from pymongo.errors import PyMongoError
+    from pymongo.uri_parser import parse_uri
+
+    try:
+        if url.startswith("mongodb+srv://"):
+            urlsplit(url).port
+        else:
+            with warnings.catch_warnings():
+                # The client warns about unknown options itself when it opens.
+                warnings.simplefilter("ignore")
+                parse_uri(url, warn=True)
+    except (ValueError, PyMongoError) as exc:
+        raise StoreURLError(
+            f"invalid MongoDB URL {redact_url(url)!r}: {str(exc).rstrip('.')}; fix the URL "
+            "(mongodb://[USER:PASSWORD@]HOST[:PORT]/DATABASE)"
+        ) from exc
 
 
 _PASSWORD_RE = re.compile(r"(?<=:)[^:@/]*(?=@)")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from runtime.store import StoreURLError, open_store, redact_url
@@ -33,6 +35,20 @@ def test_open_store_defaults_mongodb_database() -> None:
 @pytest.mark.parametrize("url", ["postgres://db/outwire", "sqlite://relative.db", "sqlite:///", ""])
 def test_open_store_rejects_unknown_url(url: str) -> None:
     with pytest.raises(StoreURLError, match="invalid store URL .*: use mongodb://HOST"):
+        open_store(url)
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("mongodb://", "Must provide at least one hostname or IP"),
+        ("mongodb://db:99999/outwire", "Port must be an integer between 0 and 65535"),
+        ("mongodb://[db/outwire", "an IPv6 address literal must be enclosed"),
+        ("mongodb+srv://[db/outwire", "Invalid IPv6 URL"),
+    ],
+)
+def test_open_store_rejects_malformed_mongodb_url(url: str, reason: str) -> None:
+    with pytest.raises(StoreURLError, match=rf"invalid MongoDB URL '{re.escape(url)}': {reason}.*; fix the URL"):
         open_store(url)
 
 
