@@ -32,6 +32,8 @@ COMMAND_MODULES: list[str] = ["runtime.contacts.cli"]
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+# What a shell reports for a command stopped by SIGINT (128 + signal 2).
+EXIT_INTERRUPTED = 130
 
 
 def add_settings_arguments(parser: argparse.ArgumentParser) -> None:

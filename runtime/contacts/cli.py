@@ -3,7 +3,8 @@
 Every command takes ``--store URL`` (default ``$OUTWIRE_STORE_URL``, else a
 SQLite file in the data directory). Bad input prints one ``outwire:`` line
 that names the value and what to do, and exits with status 2 before anything
-is written. A store that fails mid-way exits with status 1.
+is written. A store that fails mid-way exits with status 1, and SIGINT
+(Ctrl-C) with status 130.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any, TextIO
 
 from pymongo.errors import PyMongoError
 
-from runtime.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_settings_arguments, settings_from_args
+from runtime.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, add_settings_arguments, settings_from_args
 from runtime.contacts.csvfile import CsvFormatError
 from runtime.contacts.importer import ImportReport, Rejection, import_csv
 from runtime.log import configure_logging
@@ -119,6 +120,15 @@ def _run_store_command(args: argparse.Namespace, run: StoreCommand) -> int:
         return _fail(str(exc), EXIT_USAGE)
     except (StoreError, PyMongoError, sqlite3.Error, OSError) as exc:
         return _fail(f"store {redact_url(url)} failed: {exc}", EXIT_FAILED)
+    except KeyboardInterrupt:
+        if args.contacts_command == "import":
+            # import_csv marks the upload failed; every batch written before stays whole.
+            return _fail(
+                "import interrupted; the contacts written so far stay and the upload is marked failed. "
+                "Run the same import again to finish it: rows already imported count as unchanged",
+                EXIT_INTERRUPTED,
+            )
+        return _fail("interrupted", EXIT_INTERRUPTED)
 
 
 async def _with_store(store: ContactStore, args: argparse.Namespace, run: StoreCommand) -> int:

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from runtime.cli import main
 
-SAMPLE = Path(__file__).parents[2] / "examples" / "contacts-sample.csv"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = REPO_ROOT / "examples" / "contacts-sample.csv"
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -124,3 +131,63 @@ def test_contacts_delete_upload_rejects_unknown_id(capsys: pytest.CaptureFixture
 
     assert status == 2
     assert "outwire: upload 'abc' not found in campaign 'spring'" in err
+
+
+# Runs the command line as a shell does for a foreground job, where SIGINT
+# (Ctrl-C) raises KeyboardInterrupt: a child started from a non-interactive
+# shell or CI may otherwise inherit SIGINT as ignored.
+_FOREGROUND_MAIN = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from runtime.cli import main; sys.exit(main(sys.argv[1:]))"
+)
+
+
+def _count_contacts(db_path: Path) -> int:
+    try:
+        with sqlite3.connect(db_path) as db:
+            return int(db.execute("SELECT count(*) FROM contacts").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+
+
+def test_contacts_import_interrupted_exits_130_and_reruns_cleanly(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    csv_path = tmp_path / "big.csv"
+    rows = 100_000
+    csv_path.write_text("email,first_name\n" + "".join(f"user{i}@example.com,User {i}\n" for i in range(rows)))
+    db_path = tmp_path / "o.db"
+    store = f"sqlite:///{db_path}"
+    import_args = ["import", "--campaign", "big", "--store", store, str(csv_path)]
+    process = subprocess.Popen(
+        [sys.executable, "-c", _FOREGROUND_MAIN, "contacts", *import_args, "--create-campaign", "--identifier", "email"],
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )
+
+    # Interrupt once the first batch is written. Ctrl-C on a terminal signals the
+    # whole process group, which includes the import's reader process.
+    deadline = time.monotonic() + 60
+    while _count_contacts(db_path) == 0 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+
+    assert process.returncode == 130, err
+    assert "outwire: import interrupted" in err
+    assert "Traceback" not in err
+    status, out, _ = _run(capsys, "uploads", "--campaign", "big", "--store", store)
+    _, _, _, upload_status, *_ = out.splitlines()[-1].split()
+    written = _count_contacts(db_path)
+    assert status == 0
+    assert upload_status == "failed"
+    assert 0 < written < rows
+
+    status, out, err = _run(capsys, *import_args)
+
+    assert status == 0, err
+    assert f"unchanged   {written:>10,}" in out
+    with sqlite3.connect(db_path) as db:
+        total, distinct = db.execute("SELECT count(*), count(DISTINCT identifier) FROM contacts").fetchone()
+    assert total == rows
+    assert distinct == rows
