@@ -37,6 +37,10 @@ def parse(text: str) -> Any:
         raise JSONParseError(_v8_message(text, exc)) from None
     except ValueError as exc:
         raise JSONParseError(_unexpected_token(text, text.find(str(exc)[-2]))) from None
+    except RecursionError:
+        # NOTE: V8 parses any depth; Python's parser recurses once per array or
+        # object, so text nested about 1,000 deep fails here instead.
+        raise JSONParseError("JSON nested too deeply to parse") from None
     end = _skip_ws(text, end)
     if end != len(text):
         raise JSONParseError(f"Unexpected non-whitespace character after JSON at position {end}")

@@ -141,6 +141,19 @@ async def test_bad_json_body_gives_500_and_warning(tmp_path: Path) -> None:
     ]
 
 
+async def test_deeply_nested_json_body_gives_500_and_warning(tmp_path: Path) -> None:
+    body = b"[" * 100_000 + b"]" * 100_000
+    async with harness_for(tmp_path, describe_flow("/echo", "post")) as harness:
+        async with aiohttp.ClientSession() as client:
+            async with client.post(base_url(harness) + "/echo", data=body, headers={"Content-Type": "application/json"}) as response:
+                assert response.status == 500
+                assert await response.text() == "Internal Server Error"
+
+    assert [(entry["level"], str(entry["msg"])) for entry in harness.logs] == [
+        ("warn", "SyntaxError: JSON nested too deeply to parse")
+    ]
+
+
 async def test_oversized_body_gives_413_and_warning(tmp_path: Path) -> None:
     async with harness_for(tmp_path, describe_flow("/echo", "post"), http_max_body_bytes=1000) as harness:
         async with aiohttp.ClientSession() as client:
