@@ -14,7 +14,9 @@ types) as a string, and other types (octet-stream, images...) as a Buffer;
 ``skipBodyParsing`` keeps every body a Buffer. Invalid JSON is answered as
 Node-RED answers it: the node warns with the parse error and the client gets
 500 Internal Server Error. A body over ``http_max_body_bytes`` gets 413 and
-the node warns ``PayloadTooLargeError: request entity too large``.
+the node warns ``PayloadTooLargeError: request entity too large``. A client
+that closes the connection before the whole body arrives makes the node warn
+``BadRequestError: request aborted``, as Node-RED's body parser does.
 
 NOTE: Node-RED 4.1.8 answers an oversized JSON or form body with 500 (its
 route error handler replaces body-parser's 413) and reads text and binary
@@ -111,6 +113,11 @@ class HttpInNode(Node):
         except _BodyError as exc:
             self.warn(exc.warning)
             return web.Response(status=exc.status, text=exc.text)
+        except ConnectionResetError:
+            # The client closed the connection before sending the whole body. Node-RED's
+            # body parser reports this as a warning; nobody is left to read the 500.
+            self.warn(JSError("request aborted", name="BadRequestError"))
+            return web.Response(status=500, text="Internal Server Error")
 
         response = HttpResponse(request)
         msg: Message = {"_msgid": generate_id(), "req": _request_dict(request, params, query, body, files), "res": response}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +153,26 @@ async def test_deeply_nested_json_body_gives_500_and_warning(tmp_path: Path) -> 
     assert [(entry["level"], str(entry["msg"])) for entry in harness.logs] == [
         ("warn", "SyntaxError: JSON nested too deeply to parse")
     ]
+
+
+async def test_client_gone_before_whole_body_warns_without_traceback(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with harness_for(tmp_path, describe_flow("/echo", "post")) as harness:
+        server = http_server(harness.runtime)
+        reader, writer = await asyncio.open_connection(server.host, server.port)
+        writer.write(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\npart")
+        await writer.drain()
+        await asyncio.sleep(0.1)
+        writer.close()
+        await writer.wait_closed()
+        # Let the server notice the closed connection while the flows still run.
+        await asyncio.sleep(0.2)
+
+    assert [(entry["level"], str(entry["msg"])) for entry in harness.logs] == [
+        ("warn", "BadRequestError: request aborted")
+    ]
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR] == []
 
 
 async def test_oversized_body_gives_413_and_warning(tmp_path: Path) -> None:
