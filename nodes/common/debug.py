@@ -3,8 +3,8 @@
 Node-RED shows debug output in the editor's sidebar; Outwire writes the same
 output to the ``outwire.node.debug`` logger at INFO level, formatted as
 Node-RED formats console output (strings as they are, other values as
-``util.inspect`` prints them), and hands it to debug listeners (the editor
-bridge). With "system console" ticked (``console: true``) the node also logs
+``util.inspect`` prints them) and cut after 1000 characters as the sidebar
+cuts it, and hands the whole value to debug listeners (the editor bridge). With "system console" ticked (``console: true``) the node also logs
 through ``node.log``, as Node-RED does.
 """
 
@@ -22,6 +22,9 @@ from runtime.node import Node
 
 # Node-RED truncates status text to 32 characters (debugStatusLength).
 STATUS_MAX_CHARS = 32
+# Node-RED cuts what it sends to the sidebar at debugMaxLength, 1000 characters
+# by default, and appends "..." (RED.util.encodeObject in Node-RED 4.1.8).
+SIDEBAR_MAX_CHARS = 1000
 
 DebugListener = Callable[[dict[str, Any]], None]
 
@@ -70,8 +73,9 @@ class DebugNode(Node):
         if self.to_console:
             self.log(("\n" if "\n" in text or not isinstance(value, str) else "") + text)
         if self.active and self.to_sidebar:
+            sidebar_text = text if len(text) <= SIDEBAR_MAX_CHARS else text[:SIDEBAR_MAX_CHARS] + "..."
             self.logger.info(
-                "%s%s: %s", f"[{self.name}] " if self.name else "", "msg." + prop if prop and prop != "msg" else "msg", text,
+                "%s%s: %s", f"[{self.name}] " if self.name else "", "msg." + prop if prop and prop != "msg" else "msg", sidebar_text,
                 extra=self.log_extra(msg),
             )
             event = {"id": self.id, "z": self.flow_id, "name": self.name, "topic": msg.get("topic", UNDEFINED),
