@@ -93,7 +93,7 @@ def _add_run_parser(subparsers: Any) -> None:
     )
     run.add_argument(
         "--http-port", type=int, metavar="PORT",
-        help="port for http-in nodes and the Admin API on 127.0.0.1; 0 turns it off (default: 0)",
+        help="port for http-in nodes and the /health and /metrics endpoints on 127.0.0.1; 0 turns it off (default: 0)",
     )
     run.set_defaults(handler=_run_command)
 
