@@ -89,24 +89,35 @@ class FileStore(MemoryStore):
                 log.error("context flush to %s failed; will retry", self.directory, exc_info=True)
 
     def flush(self) -> None:
-        """Write every changed scope to disk now."""
+        """Write every changed scope to disk now.
+
+        Error handling: an OSError is raised after the scopes not written yet
+        are marked changed again, so no change is dropped.
+        """
         for scope in sorted(self._deleted):
             self._path_for(scope).unlink(missing_ok=True)
         self._deleted.clear()
-        dirty, self._dirty = self._dirty, set()
-        for scope in sorted(dirty):
-            data = self.scopes().get(scope)
-            path = self._path_for(scope)
-            if not data:
-                path.unlink(missing_ok=True)
-                continue
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_suffix(".json.tmp")
-            with open(temporary, "w", encoding="utf-8") as handle:
-                json.dump(encode(data), handle, indent=1)
-                handle.flush()
-                os.fsync(handle.fileno())
-            temporary.replace(path)
+        dirty, self._dirty = sorted(self._dirty), set()
+        for index, scope in enumerate(dirty):
+            try:
+                self._write_scope(scope)
+            except OSError:
+                self._dirty.update(dirty[index:])
+                raise
+
+    def _write_scope(self, scope: str) -> None:
+        data = self.scopes().get(scope)
+        path = self._path_for(scope)
+        if not data:
+            path.unlink(missing_ok=True)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".json.tmp")
+        with open(temporary, "w", encoding="utf-8") as handle:
+            json.dump(encode(data), handle, indent=1)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(path)
 
     def _path_for(self, scope: str) -> Path:
         if scope == "global":

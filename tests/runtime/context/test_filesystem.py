@@ -42,6 +42,23 @@ async def test_file_store_deleting_scope_removes_its_file(tmp_path: Path) -> Non
     assert not (tmp_path / "t1" / "flow.json").exists()
 
 
+async def test_file_store_retries_scopes_after_failed_flush(tmp_path: Path) -> None:
+    store = FileStore(tmp_path, flush_interval_s=0)
+    await store.open()
+    store.set("global", "count", 1)
+    store.set("t1", "count", 2)
+    # A file where the flow's folder should be makes that scope's write fail.
+    (tmp_path / "t1").write_text("in the way", encoding="utf-8")
+
+    with pytest.raises(OSError):
+        store.flush()
+    (tmp_path / "t1").unlink()
+    await store.close()
+
+    assert json.loads((tmp_path / "global" / "global.json").read_text(encoding="utf-8")) == {"count": 1}
+    assert json.loads((tmp_path / "t1" / "flow.json").read_text(encoding="utf-8")) == {"count": 2}
+
+
 async def test_file_store_sets_aside_corrupt_file_and_logs(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     (tmp_path / "global").mkdir()
     (tmp_path / "global" / "global.json").write_text("{not json", encoding="utf-8")
