@@ -41,7 +41,7 @@ from pymongo import (
     WriteConcern,
 )
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, ServerSelectionTimeoutError
 
 from runtime.log import store_log
 from runtime.store import (
@@ -80,6 +80,12 @@ _MAX_MERGE_ROUNDS = 10
 _SERVER_SELECTION_TIMEOUT_MS = 10_000
 
 
+def _first_cause(exc: ServerSelectionTimeoutError) -> str:
+    # pymongo's message goes on with its timeouts and the whole topology
+    # description; the first part names the server and the error.
+    return str(exc).split(" (configured timeouts", 1)[0].split(", Timeout:", 1)[0]
+
+
 def contact_key(campaign: str, identifier: str) -> str:
     """Return the ``_id`` of a campaign's contact."""
     return f"{campaign}:{identifier}"
@@ -106,7 +112,15 @@ class MongoContactStore(ContactStore):
         if "serverselectiontimeoutms" not in self.url.lower():
             options["serverSelectionTimeoutMS"] = _SERVER_SELECTION_TIMEOUT_MS
         self._client = AsyncMongoClient(self.url, **options)
-        await self._create_indexes()
+        try:
+            await self._create_indexes()
+        except ServerSelectionTimeoutError as exc:
+            timeout_s = self._client.options.server_selection_timeout
+            await self.close()
+            raise StoreError(
+                f"cannot reach the server within {timeout_s:g} s ({_first_cause(exc)}); "
+                "check the host and port in the URL and that MongoDB is running"
+            ) from exc
         store_log.info("opened MongoDB store %s, database %s", redact_url(self.url), self.database_name)
 
     async def close(self) -> None:
