@@ -105,6 +105,9 @@ class ColumnMap:
             elif key in custom_by_key:
                 custom = custom_by_key[key]
                 name, converter = custom.name, custom_converter(custom)
+            if not cell:
+                self.ignored.append(f"column {index + 1} (empty header)")
+                continue
             if name is None or converter is None or name in seen:
                 self.ignored.append(cell if name is None else f"{cell} (duplicate of {name})")
                 continue

@@ -33,6 +33,12 @@ def test_column_map_lists_unknown_and_duplicate_columns() -> None:
     assert columns.ignored == ["Shoe size", "Phone Number (duplicate of phone)"]
 
 
+def test_column_map_names_column_with_empty_header() -> None:
+    columns = ColumnMap(["phone", " ", "first_name"], _campaign())
+
+    assert columns.ignored == ["column 2 (empty header)"]
+
+
 def test_normalise_converts_every_type() -> None:
     columns = ColumnMap(
         ["Phone", "Email", "Language", "Timezone", "score", "VIP", "renewal", "tier", "first_name"], _campaign()
