@@ -149,7 +149,14 @@ async def _serve(runtime: Runtime, args: argparse.Namespace) -> int:
 
     reason = "signal" if stop_requested.is_set() else "flows idle"
     runtime_log.info("stopping (%s)", reason)
-    await runtime.stop()
+    try:
+        await runtime.stop()
+    except OSError as exc:
+        runtime_log.error(
+            "saving file context under %s failed (%s); values changed since the last save are lost",
+            runtime.settings.data_dir / "context", exc.strerror or exc,
+        )
+        return EXIT_FAILED
     return EXIT_OK
 
 

@@ -368,12 +368,15 @@ class Runtime:
         self._tasks.clear()
         self._check_idle()
 
-        await self.contexts.close()
-        self.started = False
-        self.stopping = False
-        self.flows.clear()
-        self.nodes.clear()
-        _log.runtime_log.info("stopped all flows")
+        try:
+            # The file store writes what changed since its last flush; an OSError goes to the caller.
+            await self.contexts.close()
+        finally:
+            self.started = False
+            self.stopping = False
+            self.flows.clear()
+            self.nodes.clear()
+            _log.runtime_log.info("stopped all flows")
 
     async def _close_node(self, node: Node) -> None:
         timeout_s = self.settings.node_close_timeout_s

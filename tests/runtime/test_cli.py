@@ -83,6 +83,27 @@ def test_run_exits_when_idle_after_flow_finishes(tmp_path: Path) -> None:
     assert saved == {"seen": "hello"}
 
 
+def test_run_reports_failed_context_save_at_stop(tmp_path: Path) -> None:
+    flow = write_flow(tmp_path, [
+        {"id": "t1", "type": "tab"},
+        {"id": "i1", "type": "inject", "z": "t1", "x": 1, "y": 1, "once": True, "onceDelay": 0.05,
+         "props": [{"p": "payload", "v": "1", "vt": "num"}], "wires": [["f1"]]},
+        {"id": "f1", "type": "function", "z": "t1", "x": 1, "y": 1, "outputs": 1,
+         "func": "flow.set('seen', msg.payload, 'file'); return null;", "wires": [[]]},
+    ])
+    # A file where the flow's context folder goes makes saving that scope fail.
+    (tmp_path / "data" / "context").mkdir(parents=True)
+    (tmp_path / "data" / "context" / "t1").write_text("in the way", encoding="utf-8")
+
+    result = outwire("run", str(flow), "--exit-when-idle", "--data-dir", str(tmp_path / "data"), cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert "saving file context under " in result.stderr
+    assert "failed (File exists); values changed since the last save are lost" in result.stderr
+    assert "stopped all flows" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_run_stops_gracefully_on_sigterm_and_flushes_file_context(tmp_path: Path) -> None:
     flow = write_flow(tmp_path, [
         {"id": "t1", "type": "tab"},
