@@ -36,6 +36,7 @@ from runtime.envsubst import substitute_env
 from runtime.flow import Flow, GlobalScope
 from runtime.graph import SUBFLOW_TYPE_RE, Container, FlowSet
 from runtime.jsinspect import log_text
+from runtime.jsvalues import JSError
 from runtime.message import Message, generate_id
 from runtime.node import Node
 from runtime.registry import NodeRegistry, default_registry
@@ -320,12 +321,14 @@ class Runtime:
             listener(entry)
         level = _LEVELS.get(entry["level"], logging.INFO)
         logger = _log.node_logger(entry["type"])
+        # ValueError, SyntaxError and JSError report a bad node configuration to the
+        # flow designer; a traceback is kept for other exceptions, which are bugs.
         if logger.isEnabledFor(level):
             logger.log(
                 level,
                 "%s",
                 log_text(entry["msg"]),
-                exc_info=exc if exc is not None and not isinstance(exc, (ValueError, SyntaxError)) else None,
+                exc_info=exc if exc is not None and not isinstance(exc, (ValueError, SyntaxError, JSError)) else None,
                 extra=_log.node_extra(flow_id, entry["id"], entry["type"]),
             )
 

@@ -115,6 +115,18 @@ async def test_function_logs_external_module_error_with_node_id(tmp_path: Path, 
     assert "not allowed to load external modules" in records[0].getMessage()
 
 
+async def test_function_logs_external_module_error_without_traceback(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    flow = function_flow("return msg;", libs=[{"var": "fs", "module": "fs"}])
+    with caplog.at_level(logging.ERROR, logger="outwire"):
+        async with running_flow(flow, tmp_path):
+            pass
+
+    [record] = [r for r in caplog.records if getattr(r, "node_id", None) == "f1"]
+    assert record.exc_info is None
+
+
 async def test_function_buffer_round_trips_bytes(tmp_path: Path) -> None:
     body = "msg.payload = Buffer.concat([msg.payload, Buffer.from('!')]); msg.hex = msg.payload.toString('hex'); return msg;"
 
