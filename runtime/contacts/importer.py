@@ -177,7 +177,9 @@ async def _import_batches(
         while True:
             batch = await source.next_batch()
             if pending is not None:
-                await pending
+                # Shielded, so a cancelled import (Ctrl-C) still lets the write end
+                # below and count its contacts; SQLite commits it either way.
+                await asyncio.shield(pending)
                 pending = None
             if batch is None:
                 return
@@ -188,8 +190,8 @@ async def _import_batches(
                 pending = asyncio.ensure_future(writer.write(batch))
     finally:
         if pending is not None:
-            # Reading failed while a write was in flight. A store write cannot
-            # be stopped half-way, so let it end and raise the read error.
+            # Reading failed or the import was cancelled while a write was in
+            # flight. A store write cannot be stopped half-way, so let it end.
             await asyncio.gather(pending, return_exceptions=True)
 
 

@@ -177,11 +177,13 @@ def test_contacts_import_interrupted_exits_130_and_reruns_cleanly(
     assert "outwire: import interrupted" in err
     assert "Traceback" not in err
     status, out, _ = _run(capsys, "uploads", "--campaign", "big", "--store", store)
-    _, _, _, upload_status, *_ = out.splitlines()[-1].split()
+    _, _, _, upload_status, _, inserted, *_ = out.splitlines()[-1].split()
     written = _count_contacts(db_path)
     assert status == 0
     assert upload_status == "failed"
     assert 0 < written < rows
+    # The batch being written when the signal came is finished and counted.
+    assert int(inserted) == written
 
     status, out, err = _run(capsys, *import_args)
 
