@@ -157,7 +157,7 @@ class Runtime:
             await service.start()
         self.started = True
         _log.runtime_log.info(
-            "started %d flows with %d nodes in %.0f ms",
+            "flows started: %d tabs, %d nodes, in %.0f ms",
             len(self.flows),
             len(self.nodes),
             (time.perf_counter() - started_at) * 1000,

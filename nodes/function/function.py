@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from runtime.encoding import TAG
-from runtime.js.sandbox import FunctionSandbox, ScriptError
+from runtime.js.sandbox import FunctionSandbox, ScriptError, is_out_of_memory, memory_limit_error
 from runtime.jsvalues import JSError
 from runtime.message import Message
 from runtime.node import PENDING, Node
@@ -220,6 +220,8 @@ class FunctionNode(Node):
         original = self._original(call_id)
         bridge = self.sandbox.bridge
         err = bridge.from_js(error, tagged)
+        if is_out_of_memory(err):
+            err = memory_limit_error()
         if msg_value is not None:
             msg = bridge.from_js(msg_value, tagged)
         else:

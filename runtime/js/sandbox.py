@@ -395,11 +395,7 @@ class FunctionSandbox:
             limit_ms = round(self.timeout_s * 1000)
             return JSError(f"Script execution timed out after {limit_ms}ms", code=_TIMEOUT_CODE)
         if _OUT_OF_MEMORY in text:
-            return JSError(
-                "the function used more memory than its limit (function_memory_limit_mb); "
-                "reduce what it keeps or raise the limit",
-                name="RangeError",
-            )
+            return memory_limit_error()
         first = text.split("\n", 1)[0]
         name, _, message = first.partition(": ")
         return JSError(message or first, name=name if message else "Error")
@@ -409,6 +405,20 @@ class FunctionSandbox:
             self.node.runtime.cancel_timer(handle)
         self._timers.clear()
         self.bridge.clear_refs()
+
+
+def memory_limit_error() -> JSError:
+    """Return the error for a function that passed its heap limit."""
+    return JSError(
+        "the function used more memory than its limit (function_memory_limit_mb); "
+        "reduce what it keeps or raise the limit",
+        name="RangeError",
+    )
+
+
+def is_out_of_memory(error: Any) -> bool:
+    """Tell QuickJS's out-of-memory error, as JavaScript code can catch and rethrow it."""
+    return isinstance(error, JSError) and error.name == "InternalError" and _OUT_OF_MEMORY in error.message
 
 
 def _syntax_error(exc: quickjs.JSException, kind: str) -> JSError:

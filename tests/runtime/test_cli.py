@@ -122,7 +122,7 @@ def test_run_stops_gracefully_on_sigterm_and_flushes_file_context(tmp_path: Path
         )
         # Wait for the flows to start (slow under load), then let a few ticks pass.
         deadline = time.monotonic() + 30
-        while "started 1 flows" not in log_path.read_text(encoding="utf-8") and time.monotonic() < deadline:
+        while "flows started: 1 tabs" not in log_path.read_text(encoding="utf-8") and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.5)
         process.send_signal(signal.SIGTERM)

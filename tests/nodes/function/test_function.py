@@ -71,7 +71,7 @@ async def test_function_reports_memory_limit_as_node_error(tmp_path: Path) -> No
 
     assert out == []
     messages = [c["error"]["message"] for c in caught] + [str(entry["msg"]) for entry in logs]
-    assert any("memory" in text for text in messages), messages
+    assert any("function_memory_limit_mb" in text for text in messages), messages
 
 
 async def test_function_stops_deep_recursion_with_range_error(tmp_path: Path) -> None:
