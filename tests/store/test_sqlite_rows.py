@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import orjson
 
@@ -38,7 +38,7 @@ def test_split_batch_numbers_new_identifiers_in_first_appearance_order() -> None
 
 
 def test_created_history_prefix_matches_plan_batch() -> None:
-    now = datetime(2026, 12, 4, 9, 30, 15, 123000, tzinfo=timezone.utc)
+    now = datetime(2026, 12, 4, 9, 30, 15, 123000, tzinfo=UTC)
     (plan,), _ = plan_batch([ContactRow("+1", {}, 42)], {}, upload_id="abc123", now=now, first_seq=1)
 
     text = created_history_prefix(now, "abc123") + "42}]"
