@@ -2,7 +2,9 @@
 
 :func:`read_batches` is the reading half of an import. It runs in a thread of
 the importing process or in a worker process (runtime.contacts.worker), so it
-takes only picklable arguments and opens the file itself.
+takes only picklable arguments and opens the file itself. It also encodes
+each batch's rows for the store (EncodedRows), so that work happens in the
+worker process too.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 from runtime.contacts.csvfile import CsvFormat, CsvReader
 from runtime.contacts.fields import ColumnMap, RowError
 from runtime.contacts.grouping import IdentifierGroups
-from runtime.store.models import Campaign, ContactRow
+from runtime.store.models import Campaign, ContactRow, EncodedRows
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class Rejection:
 class RowBatch:
     """Good rows and rejections from one stretch of the file, in file order."""
 
-    rows: list[ContactRow] = field(default_factory=list)
+    rows: EncodedRows = field(default_factory=lambda: EncodedRows.from_rows([]))
     rejections: list[Rejection] = field(default_factory=list)
     # Records read in this stretch, good and rejected.
     rows_read: int = 0
@@ -64,26 +66,31 @@ def read_batches(
         header = reader.read_header()
         stretches = _normalise(reader, ColumnMap(header, campaign), batch_size)
         if not group_by_identifier:
-            yield from stretches
+            for batch, rows in stretches:
+                batch.rows = EncodedRows.from_rows(rows)
+                yield batch
             return
 
         with (
             tempfile.TemporaryDirectory(prefix="outwire-import-") as directory,
             IdentifierGroups(Path(directory) / "rows.db") as groups,
         ):
-            for batch in stretches:
-                groups.add(batch.rows)
-                batch.rows = []
+            for batch, rows in stretches:
+                groups.add(rows)
                 yield batch
             # NOTE: bytes_read stays at the file's size while the grouped rows
             # are written, so a progress display shows 100% for that phase.
-            for rows in groups.grouped_batches(batch_size):
-                yield RowBatch(rows=rows, bytes_read=reader.bytes_read)
+            for grouped in groups.grouped_batches(batch_size):
+                yield RowBatch(rows=EncodedRows.from_rows(grouped), bytes_read=reader.bytes_read)
 
 
-def _normalise(reader: CsvReader, columns: ColumnMap, batch_size: int) -> Iterator[RowBatch]:
+def _normalise(
+    reader: CsvReader, columns: ColumnMap, batch_size: int
+) -> Iterator[tuple[RowBatch, list[ContactRow]]]:
+    """Yield each stretch's counts and rejections (``rows`` left empty) and its good rows."""
     normalise = columns.normalise
     batch = RowBatch()
+    rows: list[ContactRow] = []
     for line, cells in reader.records():
         batch.rows_read += 1
         if isinstance(cells, str):
@@ -91,7 +98,7 @@ def _normalise(reader: CsvReader, columns: ColumnMap, batch_size: int) -> Iterat
             batch.rejections.append(Rejection(line, "", cells))
         else:
             try:
-                batch.rows.append(normalise(cells, line))
+                rows.append(normalise(cells, line))
             except RowError as exc:
                 batch.rows_rejected += 1
                 batch.rejections.extend(Rejection(line, error.column, error.reason) for error in exc.errors)
@@ -99,9 +106,10 @@ def _normalise(reader: CsvReader, columns: ColumnMap, batch_size: int) -> Iterat
         # one batch's rejection list without bound.
         if batch.rows_read >= batch_size:
             batch.bytes_read = reader.bytes_read
-            yield batch
+            yield batch, rows
             batch = RowBatch()
+            rows = []
 
     if batch.rows_read:
         batch.bytes_read = reader.bytes_read
-        yield batch
+        yield batch, rows

@@ -40,6 +40,8 @@ _LANGUAGE_RE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
 _INTEGER_RE = re.compile(r"[+-]?\d+")
 _DECIMAL_RE = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# SQLite, MongoDB and the JSON encoder (orjson) store integers in 64 bits.
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _TRUE = frozenset({"true", "yes", "y", "1"})
 _FALSE = frozenset({"false", "no", "n", "0"})
 
@@ -230,7 +232,12 @@ def _timezone_names() -> dict[str, str]:
 def _number(raw: str) -> int | float:
     text = raw.strip()
     if _INTEGER_RE.fullmatch(text):
-        return int(text)
+        value = int(text)
+        if _INT64_MIN <= value <= _INT64_MAX:
+            return value
+        raise FieldValueError(
+            f"{raw!r} is out of range; whole numbers must be between {_INT64_MIN} and {_INT64_MAX}"
+        )
     if _DECIMAL_RE.fullmatch(text):
         value = float(text)
         if math.isfinite(value):

@@ -268,4 +268,4 @@ class _BatchWriter:
                 self._on_rejected(rejection)
 
     async def write(self, batch: RowBatch) -> None:
-        self.report.add(await self._store.merge_contacts(self._campaign, self._upload_id, batch.rows))
+        self.report.add(await self._store.merge_encoded(self._campaign, self._upload_id, batch.rows))

@@ -12,9 +12,12 @@ than in a separate table.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
+
+import orjson
 
 PREDEFINED_FIELDS = (
     "first_name", "last_name", "phone", "email", "whatsapp",
@@ -198,6 +201,70 @@ class ContactRow:
     identifier: str
     fields: dict[str, Any]
     line: int = 0
+
+
+@dataclass(slots=True)
+class EncodedRows:
+    """A batch of ContactRows in columns, with each row's fields already encoded as JSON text.
+
+    An import builds it in the process that reads the file, so the process
+    that writes the store gets plain lists of strings and ints, cheap to
+    unpickle. A store inserts the fields text of a new identifier as it is,
+    and decodes only the rows it must merge. Build it with :meth:`from_rows`,
+    which checks every row as ``merge_contacts`` would.
+    """
+
+    identifiers: list[str]
+    fields_json: list[str]
+    lines: list[int]
+    # Identifiers that occur in more than one row of this batch. Their rows
+    # merge into each other, so a store cannot insert them as they are.
+    repeated: frozenset[str]
+
+    @classmethod
+    def from_rows(cls, rows: list[ContactRow]) -> EncodedRows:
+        """Encode ``rows``; raises StoreValueError for a non-string identifier or a non-scalar value."""
+        check_row_values(rows)
+        identifiers = [row.identifier for row in rows]
+        for identifier in identifiers:
+            if type(identifier) is not str:
+                check_string(identifier, "identifier")
+        dumps = orjson.dumps
+        return cls(
+            identifiers=identifiers,
+            fields_json=[dumps(row.fields).decode() for row in rows],
+            lines=[row.line for row in rows],
+            repeated=_repeated(identifiers),
+        )
+
+    def __len__(self) -> int:
+        return len(self.identifiers)
+
+    def __iter__(self) -> Iterator[ContactRow]:
+        """Yield the rows decoded, in order."""
+        loads = orjson.loads
+        for identifier, fields_json, line in zip(self.identifiers, self.fields_json, self.lines):
+            yield ContactRow(identifier, loads(fields_json), line)
+
+    def __getitem__(self, index: int) -> ContactRow:
+        return ContactRow(self.identifiers[index], orjson.loads(self.fields_json[index]), self.lines[index])
+
+    def decode(self) -> list[ContactRow]:
+        """Return the rows as ContactRows, in order."""
+        return list(self)
+
+
+def _repeated(identifiers: list[str]) -> frozenset[str]:
+    unique = set(identifiers)
+    if len(unique) == len(identifiers):
+        return frozenset()
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for identifier in identifiers:
+        if identifier in seen:
+            repeated.add(identifier)
+        seen.add(identifier)
+    return frozenset(repeated)
 
 
 @dataclass

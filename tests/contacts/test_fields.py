@@ -71,6 +71,21 @@ def test_normalise_reports_every_bad_cell() -> None:
     assert reasons["email"] == "'ann@' is not a valid email address"
 
 
+def test_normalise_rejects_integer_beyond_64_bits() -> None:
+    columns = ColumnMap(["phone", "score"], _campaign())
+
+    assert columns.normalise(["+447911123456", "9223372036854775807"], 2).fields["score"] == 2**63 - 1
+    with pytest.raises(RowError) as raised:
+        columns.normalise(["+447911123456", "9223372036854775808"], 3)
+
+    (error,) = raised.value.errors
+    assert error.column == "score"
+    assert error.reason == (
+        "'9223372036854775808' is out of range; "
+        "whole numbers must be between -9223372036854775808 and 9223372036854775807"
+    )
+
+
 def test_normalise_rejects_missing_identifier() -> None:
     columns = ColumnMap(["phone", "first_name"], _campaign())
 

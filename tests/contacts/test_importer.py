@@ -14,8 +14,8 @@ from runtime.store.models import (
     STATE_DONE,
     STATE_NEW,
     Campaign,
-    ContactRow,
     CustomField,
+    EncodedRows,
     MergeCounts,
 )
 from runtime.store.sqlite import SQLiteContactStore
@@ -155,11 +155,11 @@ class _FailingStore(SQLiteContactStore):
 
     merges = 0
 
-    async def merge_contacts(self, campaign: Campaign, upload_id: str, rows: list[ContactRow]) -> MergeCounts:
+    async def merge_encoded(self, campaign: Campaign, upload_id: str, rows: EncodedRows) -> MergeCounts:
         self.merges += 1
         if self.merges == 2:
             raise StoreError("store went away")
-        return await super().merge_contacts(campaign, upload_id, rows)
+        return await super().merge_encoded(campaign, upload_id, rows)
 
 
 async def test_import_stops_worker_when_store_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,6 +18,7 @@ from runtime.store.models import (
 ANN = "+447911123456"
 BOB = "+447911123457"
 CAT = "+447911123458"
+DAN = "+447911123459"
 
 
 async def _campaign(store: ContactStore, name: str = "spring") -> Campaign:
@@ -145,6 +146,34 @@ async def test_merge_applies_duplicates_in_batch_in_order(store: ContactStore) -
     assert contact.fields == {"phone": ANN, "first_name": "Anna", "last_name": "Lee"}
     assert [entry["event"] for entry in contact.history] == ["created", "merged"]
     assert await store.count_contacts("spring") == 1
+
+
+async def test_merge_mixes_new_existing_and_repeated_rows(store: ContactStore) -> None:
+    campaign = await _campaign(store)
+    first = await _upload(store, campaign, [ContactRow(ANN, {"phone": ANN, "first_name": "Ann"}, line=2)])
+    upload = await store.create_upload("spring", "mixed.csv")
+
+    counts = await store.merge_contacts(campaign, upload.upload_id, [
+        ContactRow(BOB, {"phone": BOB, "first_name": "Bob"}, line=2),
+        ContactRow(ANN, {"phone": ANN, "first_name": "Anne"}, line=3),
+        ContactRow(CAT, {"phone": CAT, "score": 1.5}, line=4),
+        ContactRow(BOB, {"phone": BOB, "first_name": "Rob", "vip": True}, line=5),
+        ContactRow(DAN, {"phone": DAN}, line=6),
+    ])
+
+    contacts = {contact.identifier: contact async for contact in store.iter_contacts("spring")}
+    assert (counts.inserted, counts.merged, counts.unchanged) == (3, 2, 0)
+    assert list(contacts) == [ANN, BOB, CAT, DAN]
+    assert contacts[ANN].upload_seq < contacts[BOB].upload_seq < contacts[CAT].upload_seq < contacts[DAN].upload_seq
+    assert contacts[ANN].upload_ids == [first, upload.upload_id]
+    assert contacts[ANN].fields == {"phone": ANN, "first_name": "Anne"}
+    assert contacts[BOB].fields == {"phone": BOB, "first_name": "Rob", "vip": True}
+    assert [(entry["event"], entry["line"]) for entry in contacts[BOB].history] == [("created", 2), ("merged", 5)]
+    assert contacts[CAT].fields == {"phone": CAT, "score": 1.5}
+    assert contacts[CAT].history == [
+        {"at": contacts[CAT].history[0]["at"], "event": "created", "upload_id": upload.upload_id, "line": 4}
+    ]
+    assert contacts[DAN].upload_ids == [upload.upload_id]
 
 
 async def test_merge_keeps_started_contact_state(store: ContactStore) -> None:

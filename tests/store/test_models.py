@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.store.models import Campaign, CustomField, StoreValueError, check_field_name, check_field_value
+from runtime.store.models import (
+    Campaign,
+    ContactRow,
+    CustomField,
+    EncodedRows,
+    StoreValueError,
+    check_field_name,
+    check_field_value,
+)
 
 
 @pytest.mark.parametrize("name", ["$where", "a.b", "", "1st", "x" * 65, "first name"])
@@ -43,3 +51,32 @@ def test_campaign_rejects_unknown_identifier_field() -> None:
 def test_campaign_rejects_colon_in_name() -> None:
     with pytest.raises(StoreValueError, match="invalid campaign name 'a:b'"):
         Campaign(name="a:b")
+
+
+def test_encoded_rows_round_trip_value_types() -> None:
+    rows = [
+        ContactRow("+1", {"phone": "+1", "score": 4, "ratio": 4.0, "vip": True, "name": "Chloé"}, 2),
+        ContactRow("+2", {"phone": "+2"}, 3),
+    ]
+
+    encoded = EncodedRows.from_rows(rows)
+
+    assert encoded.decode() == rows
+    assert [type(value) for value in encoded[0].fields.values()] == [str, int, float, bool, str]
+    assert encoded.repeated == frozenset()
+
+
+def test_encoded_rows_lists_repeated_identifiers() -> None:
+    rows = [ContactRow("+1", {}, 2), ContactRow("+2", {}, 3), ContactRow("+1", {}, 4), ContactRow("+3", {}, 5)]
+
+    assert EncodedRows.from_rows(rows).repeated == frozenset({"+1"})
+
+
+def test_encoded_rows_reject_container_value() -> None:
+    with pytest.raises(StoreValueError, match="invalid value for field 'tier'"):
+        EncodedRows.from_rows([ContactRow("+1", {"tier": {"$gt": ""}}, 2)])
+
+
+def test_encoded_rows_reject_non_string_identifier() -> None:
+    with pytest.raises(StoreValueError, match="invalid identifier 7: expected a string, got int"):
+        EncodedRows.from_rows([ContactRow(7, {}, 2)])  # type: ignore[arg-type]  # the check under test
