@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import quickjs
 
-from runtime.encoding import TAG, decode
+from runtime.encoding import TAG, decode, encode_special
 from runtime.js import interrupt
-from runtime.jsvalues import UNDEFINED, JSError, JSOpaque, JSRegExp, date_to_iso
+from runtime.jsvalues import UNDEFINED, JSError, JSOpaque, JSRegExp
 
 if TYPE_CHECKING:
     from nodes.function.function import FunctionNode
@@ -43,6 +43,9 @@ _VENDOR_FILES = {"buffer": "buffer.js", "base64-js": "base64-js.js", "ieee754": 
 _VENDOR_CACHE: dict[str, str] = {}
 
 _TIMEOUT_CODE = "ERR_SCRIPT_EXECUTION_TIMEOUT"
+
+# Values with a tagged-JSON form of their own (see runtime.encoding).
+_TAGGED_TYPES = (bytes, memoryview, _dt.datetime, JSRegExp, JSError, JSOpaque)
 _QJS_LOCATION_RE = re.compile(r"<eval>:(\d+):(\d+)")
 _INTERRUPTED = "InternalError: interrupted"
 _OUT_OF_MEMORY = "out of memory"
@@ -101,21 +104,10 @@ class JSBridge:
         self._tagged = True
         if isinstance(value, bytearray):
             return {TAG: "Buffer", "data": list(value), "ref": self._ref(value)}
-        if isinstance(value, (bytes, memoryview)):
-            return {TAG: "Buffer", "data": list(bytes(value))}
-        if value is UNDEFINED:
-            return {TAG: "undefined"}
-        if isinstance(value, _dt.datetime):
-            return {TAG: "Date", "iso": date_to_iso(value)}
-        if isinstance(value, JSRegExp):
-            return {TAG: "RegExp", "source": value.source, "flags": value.flags}
-        if isinstance(value, JSError):
-            tagged: dict[str, Any] = {TAG: "Error", "name": value.name, "message": value.message}
-            if value.code is not None:
-                tagged["code"] = value.code
-            return tagged
-        if isinstance(value, JSOpaque):
-            return value.encoded
+        if isinstance(value, _TAGGED_TYPES) or value is UNDEFINED:
+            return encode_special(value)
+        # Anything else (an HTTP request, a client handle) goes in as a
+        # placeholder and comes back as the same Python object.
         view = getattr(value, "js_view", None)
         return {TAG: "ref", "id": self._ref(value), "view": view() if callable(view) else {}}
 
