@@ -32,7 +32,7 @@ COMMAND_MODULES: list[str] = ["runtime.contacts.cli"]
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-# What a shell reports for a command stopped by SIGINT (128 + signal 2).
+# Exit status a shell reports for a command stopped by SIGINT (128 + signal 2).
 EXIT_INTERRUPTED = 130
 
 
@@ -85,7 +85,7 @@ def _add_run_parser(subparsers: Any) -> None:
     )
     run.add_argument(
         "--function-timeout-s", type=float, metavar="SECONDS",
-        help="longest a function node may run for one message before it fails; 0 means no limit (default: 30 s)",
+        help="maximum time a function node may run for one message before it fails; 0 means no limit (default: 30 s)",
     )
     run.add_argument(
         "--function-memory-limit-mb", type=int, metavar="MB",

@@ -43,7 +43,7 @@ from runtime.registry import NodeRegistry, default_registry
 from runtime.router import Router
 from runtime.settings import Settings
 
-# The id of the flow that holds config nodes without a tab.
+# The id of the flow that contains config nodes without a tab.
 GLOBAL_FLOW_ID = "global"
 
 LogListener = Callable[[dict[str, Any]], None]

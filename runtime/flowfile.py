@@ -19,7 +19,7 @@ import jsonschema
 from runtime.graph import SUBFLOW_TYPE_RE, FlowSet, build_flow_set
 
 # A flow file larger than this is almost certainly not a flow file; reading it
-# whole into memory would be the real danger. 64 MiB holds ~100,000 nodes.
+# whole into memory would be the real danger. By estimate (about 600 bytes a node) 64 MiB is room for 100,000 nodes.
 MAX_FLOW_FILE_BYTES = 64 * 1024 * 1024
 
 _WIRE_PORTS = {
@@ -72,7 +72,7 @@ SUBFLOW_SCHEMA: dict[str, Any] = {
 
 
 class FlowFileError(ValueError):
-    """A flow file that cannot be loaded; the message says where and how to fix it."""
+    """A flow file that cannot be loaded. The message names where the problem is and how to fix it."""
 
 
 def load_flow_file(path: str | Path) -> FlowSet:

@@ -89,7 +89,9 @@ def _unexpected_token(text: str, pos: int) -> str:
         snippet = f'"{text}"'
     else:
         start, end = max(0, pos - 10), min(len(text), pos + 10)
-        snippet = ("..." if start > 0 else "") + f'"{text[start:end]}"' + ("..." if end < len(text) else "")
+        prefix = "..." if start > 0 else ""
+        suffix = "..." if end < len(text) else ""
+        snippet = f'{prefix}"{text[start:end]}"{suffix}'
     return f"Unexpected token '{token}', {snippet} is not valid JSON"
 
 

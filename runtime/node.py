@@ -119,7 +119,7 @@ class Node:
 
         Invariant: the first delivery of a send gets the object itself, every
         other delivery a clone, and all clones are made before anything is
-        delivered, so a receiver never sees another receiver's changes.
+        delivered, so no receiver observes another receiver's changes.
         """
         if outputs is None:
             return
@@ -219,8 +219,8 @@ class Node:
         """Return the ``name`` shown in ``msg.error.source`` and status sources.
 
         Node-RED sets a node's name only when the flow gives one, so most types
-        report undefined for an unnamed node; types that copy the name
-        explicitly (the function node) override this to report ``""``.
+        report undefined for an unnamed node. Types that copy the name
+        themselves (function, delay, template) override this to report ``""``.
         """
         return self.name or UNDEFINED
 
@@ -231,7 +231,7 @@ class Node:
         return self._context
 
     def get_setting(self, name: str) -> Any:
-        """Look up an environment variable as the node sees it (groups, tab, process)."""
+        """Look up an environment variable through the node's groups, its tab and the process."""
         return self.flow.get_setting(name, group_id=self.group_id, node=self)
 
     def log_extra(self, msg: Message | None = None) -> dict[str, Any]:

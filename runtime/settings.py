@@ -59,7 +59,7 @@ class Settings:
 
     # Most messages a join, sort or batch node may hold while it waits for the
     # rest of a sequence (Node-RED's nodeMessageBufferMaxLength); 0 means no limit,
-    # Node-RED's default. Past it the node drops what it holds and reports an error.
+    # Node-RED's default. Past it the node drops the messages it keeps and reports an error.
     node_message_buffer_max_length: int = 0
 
     # HTTP server for http-in nodes (runtime/httpserver.py). It starts when a
@@ -107,7 +107,7 @@ def load_settings(
     """Build settings from the defaults, a settings file, the environment and flags.
 
     ``settings_file`` defaults to ``$OUTWIRE_SETTINGS`` when that is set.
-    ``overrides`` holds command-line values; ``None`` entries are skipped.
+    ``overrides`` contains command-line values; ``None`` entries are skipped.
     """
     environ = dict(os.environ) if environ is None else environ
     settings = Settings()

@@ -290,12 +290,20 @@ def _quoted_empty_re(separator: str) -> re.Pattern[str]:
     return re.compile(f'""(?<=[{edges}]"")(?=[{edges}]|$)')
 
 
+def _unmark_cell(cell: str) -> Any:
+    if cell == "":
+        return None
+    if cell == _EMPTY_MARK:
+        return ""
+    return cell
+
+
 def _unmark_row(row: list[str]) -> list[Any]:
-    """Bring a marked csv row to parse_rows's form: a last empty cell dropped, None and "" told apart."""
+    """Convert a marked csv row to parse_rows's form: drop a last empty cell, mark empty cells None and quoted ones ""."""
     if row[-1] == "" or row[-1] == _EMPTY_MARK:
         row = row[:-1]
     if "" in row or _EMPTY_MARK in row:
-        return [None if cell == "" else ("" if cell == _EMPTY_MARK else cell) for cell in row]
+        return [_unmark_cell(cell) for cell in row]
     return row
 
 

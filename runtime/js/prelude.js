@@ -227,7 +227,7 @@
       if (typeof msgs === 'object' && !(BufferClass && msgs instanceof BufferClass)) {
         msgs._msgid = msgid;
         // A single message to port 0 is the event itself (a JSON object);
-        // every other event is an array, so Python tells them apart by type.
+        // every other event is an array, so Python distinguishes them by type.
         if (cloneFirst) {
           push(toWire(msgs));
         } else {

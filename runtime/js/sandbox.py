@@ -125,7 +125,9 @@ class JSBridge:
     def _encode_exact(self, value: Any) -> Any:
         if isinstance(value, float) and not math.isfinite(value):
             self._tagged = True
-            return {TAG: "number", "value": "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")}
+            if math.isnan(value):
+                return {TAG: "number", "value": "NaN"}
+            return {TAG: "number", "value": "Infinity" if value > 0 else "-Infinity"}
         if value is None or isinstance(value, (str, bool, int, float)):
             return value
         if isinstance(value, dict):
@@ -230,7 +232,7 @@ class FunctionSandbox:
         self._contexts = node.runtime.contexts
         self._running = False
 
-    # -- host functions (called from JavaScript; they must never raise) ----
+    # -- host functions, called from JavaScript (_never_raise wraps each one) --
 
     def _register_host_functions(self) -> None:
         functions = {
